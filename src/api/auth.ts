@@ -1,0 +1,27 @@
+// Identity of a request. noauth: as neutron-server without Keystone, plus what tests need —
+// X-Project-Id / X-User-Id / X-Roles headers give the project and roles; no headers means admin.
+import type { FastifyRequest } from 'fastify';
+import { type Context, makeContext } from '../plugins/context.js';
+
+export interface Authenticator {
+  contextFor(req: FastifyRequest): Promise<Context>;
+}
+
+const header = (req: FastifyRequest, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+export class NoAuth implements Authenticator {
+  async contextFor(req: FastifyRequest): Promise<Context> {
+    const projectId = header(req, 'x-project-id') ?? header(req, 'x-tenant-id');
+    const userId = header(req, 'x-user-id');
+    const rolesHeader = header(req, 'x-roles');
+    const requestId = header(req, 'x-openstack-request-id');
+    if (projectId === undefined && rolesHeader === undefined) {
+      return makeContext({ isAdmin: true, roles: ['admin'], userId: userId ?? null, requestId });
+    }
+    const roles = (rolesHeader ?? 'member').split(',');
+    return makeContext({ projectId: projectId ?? null, userId: userId ?? null, roles, requestId });
+  }
+}

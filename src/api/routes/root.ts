@@ -1,0 +1,34 @@
+// GET /, GET /v2.0 and the extension list, in Neutron's shapes.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { NeutronError } from '../../common/errors.js';
+import type { Registry } from '../../resources/registry.js';
+import { absoluteUrl } from './resources.js';
+
+export function registerRoot(app: FastifyInstance, registry: Registry): void {
+  app.get('/', async (req) => ({
+    versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: absoluteUrl(req, '/v2.0/'), rel: 'self' }] }],
+  }));
+
+  const index = async (req: FastifyRequest) => ({
+    resources: registry.resources.map((r) => ({
+      name: r.member,
+      collection: r.collection,
+      links: [{ href: absoluteUrl(req, `/v2.0/${r.path}`), rel: 'self' }],
+    })),
+  });
+  app.get('/v2.0', index);
+
+  const render = (e: Registry['extensions'][number]) => ({
+    alias: e.alias,
+    name: e.name,
+    description: e.description,
+    updated: e.updated,
+    links: [],
+  });
+  app.get('/v2.0/extensions', async () => ({ extensions: registry.extensions.map(render) }));
+  app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', async (req) => {
+    const e = registry.extensions.find((x) => x.alias === req.params.alias);
+    if (!e) throw new NeutronError('HTTPNotFound', 404, `Extension with alias ${req.params.alias} does not exist`);
+    return { extension: render(e) };
+  });
+}

@@ -1,0 +1,63 @@
+// Assembles a Neutrino server from a configuration: database, resource registry, plugins, API.
+import type { FastifyInstance } from 'fastify';
+import { NoAuth } from './api/auth.js';
+import { buildApi } from './api/server.js';
+import { type Config, ConfigError, opt } from './config/load.js';
+import { type Database, openDatabase } from './db/connection.js';
+import { upgrade } from './db/migrations.js';
+import { Store } from './db/store.js';
+import { createCoreServices } from './plugins/core/index.js';
+import { coreSettings } from './plugins/core/settings.js';
+import { buildRegistry } from './resources/registry.js';
+
+export interface Neutrino {
+  app: FastifyInstance;
+  database: Database;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Apply pending migrations at start (all-in-one, tests). */
+  migrate?: boolean;
+  logger?: boolean | object;
+}
+
+export function databaseUrl(cfg: Config): string {
+  const url = opt.strOrNull(cfg, 'database', 'connection');
+  return url ?? `sqlite:///${opt.str(cfg, 'DEFAULT', 'state_path')}/neutrino.sqlite`;
+}
+
+export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Promise<Neutrino> {
+  if (opt.str(cfg, 'DEFAULT', 'auth_strategy') === 'keystone') {
+    throw new ConfigError('[DEFAULT] auth_strategy = keystone is not supported yet; use noauth');
+  }
+  const database = await openDatabase(databaseUrl(cfg));
+  try {
+    if (options.migrate) await upgrade(database.db);
+    const registry = buildRegistry();
+    const store = new Store(database.db);
+    const services = createCoreServices(registry, { store, db: database.db }, coreSettings(cfg));
+    const app = buildApi({
+      registry,
+      services,
+      auth: new NoAuth(),
+      logger: options.logger,
+      settings: {
+        filterValidation: opt.bool(cfg, 'DEFAULT', 'filter_validation'),
+        paginationMaxLimit: opt.int(cfg, 'DEFAULT', 'pagination_max_limit'),
+        allowBulk: opt.bool(cfg, 'DEFAULT', 'allow_bulk'),
+      },
+    });
+    return {
+      app,
+      database,
+      close: async () => {
+        await app.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}

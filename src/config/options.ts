@@ -1,0 +1,101 @@
+// The configuration options Neutrino understands, with Neutron's section and option names and
+// defaults. Anything else in a config file stops startup: a typo must not silently do nothing.
+
+export type OptionType = 'string' | 'int' | 'bool' | 'list' | 'port' | 'url';
+
+export interface OptionDef {
+  type: OptionType;
+  default: unknown;
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+  /** Accepted for neutron.conf compatibility; has no effect in Neutrino. */
+  ignored?: boolean;
+  help?: string;
+}
+
+const str = (d: string | null, extra: Partial<OptionDef> = {}): OptionDef => ({ type: 'string', default: d, ...extra });
+const int = (d: number, extra: Partial<OptionDef> = {}): OptionDef => ({ type: 'int', default: d, ...extra });
+const bool = (d: boolean, extra: Partial<OptionDef> = {}): OptionDef => ({ type: 'bool', default: d, ...extra });
+const list = (d: string[], extra: Partial<OptionDef> = {}): OptionDef => ({ type: 'list', default: d, ...extra });
+
+export const OPTIONS: Record<string, Record<string, OptionDef>> = {
+  DEFAULT: {
+    bind_host: str('127.0.0.1', { help: 'Address the API listens on' }),
+    bind_port: { type: 'port', default: 9696 },
+    auth_strategy: str('noauth', { choices: ['noauth', 'keystone'] }),
+    core_plugin: str('ml2', { choices: ['ml2', 'neutron.plugins.ml2.plugin.Ml2Plugin'] }),
+    service_plugins: list([]),
+    api_workers: int(1, { min: 1 }),
+    base_mac: str('fa:16:3e:00:00:00'),
+    mac_generation_retries: int(16, { min: 1 }),
+    allow_bulk: bool(true),
+    allow_overlapping_ips: bool(true),
+    pagination_max_limit: int(-1, { min: -1 }),
+    filter_validation: bool(true),
+    max_dns_nameservers: int(5, { min: 0 }),
+    max_subnet_host_routes: int(20, { min: 0 }),
+    max_allowed_address_pair: int(10, { min: 0 }),
+    global_physnet_mtu: int(1500, { min: 68 }),
+    ipv6_pd_enabled: bool(false),
+    default_ipv4_subnet_pool: str(null, { ignored: true }),
+    default_ipv6_subnet_pool: str(null, { ignored: true }),
+    state_path: str('/var/lib/neutrino'),
+    host: str(null),
+    transport_url: str(null),
+    debug: bool(false),
+    verbose: bool(false, { ignored: true }),
+    log_file: str(null),
+    log_dir: str(null),
+    use_syslog: bool(false, { ignored: true }),
+    rpc_response_timeout: int(60, { min: 1 }),
+    agent_down_time: int(75, { min: 1 }),
+    dhcp_agent_notification: bool(true, { ignored: true }),
+    notify_nova_on_port_status_changes: bool(true, { ignored: true }),
+    notify_nova_on_port_data_changes: bool(true, { ignored: true }),
+    dns_domain: str('openstacklocal'),
+    external_dns_driver: str(null, { ignored: true }),
+    vlan_transparent: bool(false, { ignored: true }),
+  },
+  database: {
+    connection: str(null, { help: 'SQLAlchemy-style URL: sqlite:////abs/path or postgresql://user:pass@host:port/db' }),
+    max_retries: int(10, { ignored: true }),
+    max_pool_size: int(5, { min: 1 }),
+  },
+  ml2: {
+    type_drivers: list(['local', 'flat', 'vlan', 'gre', 'vxlan', 'geneve']),
+    tenant_network_types: list(['vxlan']),
+    mechanism_drivers: list(['linuxbridge']),
+    extension_drivers: list(['port_security']),
+    path_mtu: int(0, { min: 0 }),
+    physical_network_mtus: list([]),
+    overlay_ip_version: int(4, { choices: ['4', '6'] }),
+  },
+  ml2_type_flat: { flat_networks: list(['*']) },
+  ml2_type_vlan: { network_vlan_ranges: list([]) },
+  ml2_type_vxlan: { vni_ranges: list(['1:1000']), vxlan_group: str(null) },
+  ml2_type_gre: { tunnel_id_ranges: list([]) },
+  ml2_type_geneve: { vni_ranges: list([]), max_header_size: int(30, { min: 0 }) },
+  quotas: {
+    quota_network: int(100, { min: -1 }),
+    quota_subnet: int(100, { min: -1 }),
+    quota_port: int(500, { min: -1 }),
+    quota_driver: str(null, { ignored: true }),
+  },
+  keystone_authtoken: {
+    auth_url: str(null),
+    www_authenticate_uri: str(null),
+    auth_type: str('password'),
+    username: str(null),
+    password: str(null),
+    project_name: str(null),
+    user_domain_name: str('Default'),
+    project_domain_name: str('Default'),
+    region_name: str(null, { ignored: true }),
+    memcached_servers: str(null, { ignored: true }),
+    token_cache_time: int(300, { min: 0 }),
+  },
+  oslo_policy: {
+    policy_file: str('policy.yaml'),
+  },
+};

@@ -1,0 +1,171 @@
+// Versioned schema migrations. Each migration is written once with Kysely's schema builder so it
+// runs on SQLite and PostgreSQL alike; `neutrino db upgrade` applies the pending ones in order.
+import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { DB } from './connection.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: schema building is untyped by nature
+type K = Kysely<any>;
+
+/** Columns every standard-attribute resource carries. */
+function standard<T extends string, C extends string>(t: CreateTableBuilder<T, C>) {
+  return t
+    .addColumn('description', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+    .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+    .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+    .addColumn('revision_number', 'bigint', (c) => c.notNull().defaultTo(0));
+}
+
+const m001: Migration = {
+  async up(db: K) {
+    await standard(
+      db.schema
+        .createTable('address_scopes')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('ip_version', 'integer', (c) => c.notNull())
+        .addColumn('shared', 'boolean', (c) => c.notNull()),
+    ).execute();
+
+    await standard(
+      db.schema
+        .createTable('subnetpools')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('ip_version', 'integer', (c) => c.notNull())
+        .addColumn('default_prefixlen', 'integer', (c) => c.notNull())
+        .addColumn('min_prefixlen', 'integer', (c) => c.notNull())
+        .addColumn('max_prefixlen', 'integer', (c) => c.notNull())
+        .addColumn('default_quota', 'integer')
+        .addColumn('address_scope_id', 'varchar(36)', (c) => c.references('address_scopes.id'))
+        .addColumn('is_default', 'boolean', (c) => c.notNull())
+        .addColumn('shared', 'boolean', (c) => c.notNull())
+        .addColumn('prefixes', 'text', (c) => c.notNull()),
+    ).execute();
+
+    await standard(
+      db.schema
+        .createTable('networks')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('admin_state_up', 'boolean', (c) => c.notNull())
+        .addColumn('shared', 'boolean', (c) => c.notNull())
+        .addColumn('router_external', 'boolean', (c) => c.notNull())
+        .addColumn('mtu', 'integer', (c) => c.notNull())
+        .addColumn('port_security_enabled', 'boolean', (c) => c.notNull()),
+    ).execute();
+
+    await standard(
+      db.schema
+        .createTable('subnets')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('network_id', 'varchar(36)', (c) => c.notNull().references('networks.id'))
+        .addColumn('ip_version', 'integer', (c) => c.notNull())
+        .addColumn('cidr', 'varchar(64)', (c) => c.notNull())
+        .addColumn('gateway_ip', 'varchar(64)')
+        .addColumn('allocation_pools', 'text', (c) => c.notNull())
+        .addColumn('dns_nameservers', 'text', (c) => c.notNull())
+        .addColumn('host_routes', 'text', (c) => c.notNull())
+        .addColumn('enable_dhcp', 'boolean', (c) => c.notNull())
+        .addColumn('ipv6_ra_mode', 'varchar(32)')
+        .addColumn('ipv6_address_mode', 'varchar(32)')
+        .addColumn('subnetpool_id', 'varchar(36)', (c) => c.references('subnetpools.id'))
+        .addColumn('segment_id', 'varchar(36)')
+        .addColumn('service_types', 'text', (c) => c.notNull())
+        .addColumn('dns_publish_fixed_ip', 'boolean', (c) => c.notNull().defaultTo(false)),
+    ).execute();
+
+    await standard(
+      db.schema
+        .createTable('ports')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('network_id', 'varchar(36)', (c) => c.notNull().references('networks.id'))
+        .addColumn('mac_address', 'varchar(32)', (c) => c.notNull())
+        .addColumn('admin_state_up', 'boolean', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('device_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('device_owner', 'varchar(255)', (c) => c.notNull())
+        .addColumn('port_security_enabled', 'boolean', (c) => c.notNull())
+        .addColumn('allowed_address_pairs', 'text', (c) => c.notNull())
+        .addColumn('extra_dhcp_opts', 'text', (c) => c.notNull()),
+    ).execute();
+
+    // Fixed IPs. The unique key is the last line of defence against a duplicate address.
+    await db.schema
+      .createTable('ipallocations')
+      .addColumn('port_id', 'varchar(36)', (c) => c.notNull().references('ports.id').onDelete('cascade'))
+      .addColumn('ip_address', 'varchar(64)', (c) => c.notNull())
+      .addColumn('subnet_id', 'varchar(36)', (c) => c.notNull().references('subnets.id'))
+      .addColumn('network_id', 'varchar(36)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('ipallocations_pkey', ['subnet_id', 'ip_address'])
+      .execute();
+
+    await db.schema
+      .createTable('tags')
+      .addColumn('resource_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('tag', 'varchar(255)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('tags_pkey', ['resource_id', 'tag'])
+      .execute();
+
+    const idx = (name: string, table: string, cols: string[], unique = false) => {
+      let b = db.schema.createIndex(name).on(table).columns(cols);
+      if (unique) b = b.unique();
+      return b.execute();
+    };
+    await idx('ix_networks_project_id', 'networks', ['project_id']);
+    await idx('ix_networks_name', 'networks', ['name']);
+    await idx('ix_subnets_network_id', 'subnets', ['network_id']);
+    await idx('ix_subnets_project_id', 'subnets', ['project_id']);
+    await idx('ix_subnets_subnetpool_id', 'subnets', ['subnetpool_id']);
+    await idx('ix_ports_network_id_mac', 'ports', ['network_id', 'mac_address'], true);
+    await idx('ix_ports_project_id', 'ports', ['project_id']);
+    await idx('ix_ports_device_id', 'ports', ['device_id']);
+    await idx('ix_ports_device_owner', 'ports', ['device_owner']);
+    await idx('ix_ports_name', 'ports', ['name']);
+    await idx('ix_ipallocations_port_id', 'ipallocations', ['port_id']);
+    await idx('ix_ipallocations_ip_address', 'ipallocations', ['ip_address']);
+    await idx('ix_tags_tag', 'tags', ['tag']);
+    await idx('ix_subnetpools_project_id', 'subnetpools', ['project_id']);
+    await idx('ix_address_scopes_project_id', 'address_scopes', ['project_id']);
+  },
+};
+
+const MIGRATIONS: Record<string, Migration> = {
+  '001_core': m001,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations() {
+    return MIGRATIONS;
+  }
+}
+
+/** Applies pending migrations; returns the names applied. Kysely's migrator holds a lock so two
+ * processes starting at once do not both apply a migration. */
+export async function upgrade(db: DB): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new StaticProvider(),
+    migrationTableName: 'neutrino_migrations',
+    migrationLockTableName: 'neutrino_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export async function currentVersion(db: DB): Promise<string | null> {
+  try {
+    const row = await sql<{ name: string }>`select name from neutrino_migrations order by name desc limit 1`.execute(db);
+    return row.rows[0]?.name ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,42 @@
+// Address scopes: owned or shared; a shared scope cannot be unshared, and a scope in use by a
+// subnet pool cannot be deleted.
+import { errors, invalidInput } from '../../common/errors.js';
+import type { DB } from '../../db/connection.js';
+import type { EB } from '../../db/store.js';
+import type { Context } from '../context.js';
+import { BaseService, type Dict } from '../service.js';
+
+export class AddressScopeService extends BaseService {
+  protected notFoundType = 'AddressScope';
+  protected notFoundLabel = 'Address scope';
+
+  protected override scope(ctx: Context) {
+    if (ctx.isAdmin) return undefined;
+    const yes = this.store.mapping(this.def).filterValue('shared', true);
+    return (eb: EB) => eb.or([eb('address_scopes.project_id', '=', ctx.projectId ?? ''), eb('address_scopes.shared', '=', yes)]);
+  }
+
+  protected async createOne(db: DB, _ctx: Context, item: Dict): Promise<string> {
+    const s = this.newObject(item);
+    await this.store.insert(db, this.def, s);
+    return s.id as string;
+  }
+
+  protected override async updateOne(db: DB, ctx: Context, obj: Dict, changes: Dict): Promise<void> {
+    if (obj.shared === true && changes.shared === false) {
+      throw invalidInput(`Unable to update address scope ${obj.id} : Shared address scope can't be unshared`);
+    }
+    await super.updateOne(db, ctx, obj, changes);
+  }
+
+  protected override async deleteOne(db: DB, ctx: Context, obj: Dict): Promise<void> {
+    const used = await db
+      .selectFrom('subnetpools')
+      .select('id')
+      .where('address_scope_id', '=', obj.id as string)
+      .limit(1)
+      .executeTakeFirst();
+    if (used) throw errors.addressScopeInUse(obj.id as string);
+    await super.deleteOne(db, ctx, obj);
+  }
+}

@@ -1,0 +1,416 @@
+// Ports: MAC allocation, fixed IPs (IPAM), port security, allowed address pairs and extra DHCP
+// options, with Neutron's rules for creating and changing each.
+import { badRequest, errors, invalidInput, NeutronError, policyNotAuthorized } from '../../common/errors.js';
+import type { DB } from '../../db/connection.js';
+import type { EB } from '../../db/store.js';
+import { chunks } from '../../db/store.js';
+import { checkSubnetIp, cidrContains, eui64 } from '../../ipam/address.js';
+import { type AllocationSource, pickAddress } from '../../ipam/allocator.js';
+import { randomMac } from '../../ipam/mac.js';
+import { UNSET } from '../../resources/types.js';
+import type { Context } from '../context.js';
+import { BaseService, type Dict, type ServiceDeps } from '../service.js';
+import type { NetworkService } from './networks.js';
+import type { CoreSettings } from './settings.js';
+import { isAutoAddressSubnet, ROUTER_OWNERS, type SubnetService } from './subnets.js';
+
+interface FixedIp {
+  subnet_id: string;
+  ip_address: string;
+}
+
+const set = (v: unknown) => v !== UNSET && v !== undefined;
+
+export class PortService extends BaseService {
+  protected notFoundType = 'Port';
+  protected notFoundLabel = 'Port';
+  networks!: NetworkService;
+  subnets!: SubnetService;
+
+  constructor(
+    def: BaseService['def'],
+    deps: ServiceDeps,
+    private settings: CoreSettings,
+  ) {
+    super(def, deps);
+  }
+
+  /** A project sees its ports and the ports on its networks. */
+  protected override scope(ctx: Context) {
+    if (ctx.isAdmin) return undefined;
+    const project = ctx.projectId ?? '';
+    return (eb: EB) =>
+      eb.or([
+        eb('ports.project_id', '=', project),
+        eb('ports.network_id', 'in', eb.selectFrom('networks').select('networks.id').where('networks.project_id', '=', project)),
+      ]);
+  }
+
+  protected override owns(ctx: Context, obj: Dict): boolean {
+    return super.owns(ctx, obj) || obj.network_owner === ctx.projectId;
+  }
+
+  protected override virtualFilters() {
+    // fixed_ips=ip_address=X / subnet_id=Y / ip_address_substr=Z arrive as {key: [values]}.
+    return {
+      fixed_ips: (eb: EB, values: unknown[]) => {
+        const conds = [];
+        for (const v of values) {
+          for (const [k, vals] of Object.entries(v as Record<string, string[]>)) {
+            let sub = eb.selectFrom('ipallocations').select('ipallocations.port_id');
+            if (k === 'ip_address') sub = sub.where('ipallocations.ip_address', 'in', vals);
+            else if (k === 'subnet_id') sub = sub.where('ipallocations.subnet_id', 'in', vals);
+            else if (k === 'ip_address_substr')
+              sub = sub.where((e: EB) =>
+                e.or(vals.map((x) => e('ipallocations.ip_address', 'like', `%${x.replace(/[%_\\]/g, '\\$&')}%`))),
+              );
+            else throw badRequest(`Invalid filter fixed_ips=${k}`);
+            conds.push(eb('ports.id', 'in', sub));
+          }
+        }
+        return eb.and(conds);
+      },
+    };
+  }
+
+  protected override async extend(db: DB, dicts: Dict[]): Promise<void> {
+    await super.extend(db, dicts);
+    if (dicts.length === 0) return;
+    const byPort = new Map<string, FixedIp[]>();
+    for (const d of dicts) byPort.set(d.id as string, []);
+    for (const chunk of chunks([...byPort.keys()], 500)) {
+      const rows = await db
+        .selectFrom('ipallocations')
+        .innerJoin('subnets', 'subnets.id', 'ipallocations.subnet_id')
+        .select([
+          'ipallocations.port_id as port_id',
+          'ipallocations.subnet_id as subnet_id',
+          'ipallocations.ip_address as ip_address',
+        ])
+        .where('ipallocations.port_id', 'in', chunk)
+        .orderBy('subnets.ip_version')
+        .orderBy('subnets.created_at')
+        .execute();
+      for (const r of rows)
+        byPort.get(r.port_id as string)?.push({ subnet_id: r.subnet_id as string, ip_address: r.ip_address as string });
+    }
+    for (const d of dicts) d.fixed_ips = byPort.get(d.id as string);
+  }
+
+  protected override async fetch(db: DB, ctx: Context, id: string): Promise<Dict> {
+    const port = await super.fetch(db, ctx, id);
+    if (!ctx.isAdmin) {
+      const net = await db
+        .selectFrom('networks')
+        .select('project_id')
+        .where('id', '=', port.network_id as string)
+        .executeTakeFirst();
+      port.network_owner = net?.project_id;
+    }
+    return port;
+  }
+
+  private source(db: DB, subnetId: string): AllocationSource {
+    return {
+      isTaken: async (ip) =>
+        (await db
+          .selectFrom('ipallocations')
+          .select('port_id')
+          .where('subnet_id', '=', subnetId)
+          .where('ip_address', '=', ip)
+          .executeTakeFirst()) !== undefined,
+      allTaken: async () =>
+        (await db.selectFrom('ipallocations').select('ip_address').where('subnet_id', '=', subnetId).execute()).map(
+          (r) => r.ip_address as string,
+        ),
+    };
+  }
+
+  private async macInUse(db: DB, networkId: string, mac: string): Promise<boolean> {
+    const r = await db
+      .selectFrom('ports')
+      .select('id')
+      .where('network_id', '=', networkId)
+      .where('mac_address', '=', mac)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  private async newMac(db: DB, networkId: string): Promise<string> {
+    for (let i = 0; i < this.settings.macRetries; i++) {
+      const mac = randomMac(this.settings.baseMac);
+      if (!(await this.macInUse(db, networkId, mac))) return mac;
+    }
+    throw errors.macAddressGenerationFailure(networkId);
+  }
+
+  /** One address on `subnet`: the requested one (checked) or a free one. */
+  private async allocateOn(
+    db: DB,
+    subnet: Dict,
+    ip: string | undefined,
+    mac: string,
+    owner: string,
+    chosen: Set<string>,
+  ): Promise<FixedIp> {
+    const subnetId = subnet.id as string;
+    const auto = isAutoAddressSubnet(subnet) && !ROUTER_OWNERS.includes(owner);
+    if (ip !== undefined) {
+      if (auto) throw errors.allocationOnAutoAddressSubnet(ip, subnetId);
+      if (!checkSubnetIp(subnet.cidr as string, ip, ROUTER_OWNERS.includes(owner) || owner === ''))
+        throw errors.invalidIpForSubnet(ip);
+      if (chosen.has(`${subnetId}|${ip}`) || (await this.source(db, subnetId).isTaken(ip)))
+        throw errors.ipAddressAlreadyAllocated(ip, subnetId);
+    } else if (auto) {
+      ip = eui64(subnet.cidr as string, mac);
+      if (await this.source(db, subnetId).isTaken(ip)) throw errors.ipAddressAlreadyAllocated(ip, subnetId);
+    } else {
+      const exclude = new Set([...chosen].filter((k) => k.startsWith(`${subnetId}|`)).map((k) => k.split('|')[1]));
+      const picked = await pickAddress(
+        Number(subnet.ip_version) as 4 | 6,
+        subnet.allocation_pools as never,
+        this.source(db, subnetId),
+        exclude,
+      );
+      if (!picked) throw errors.ipAddressGenerationFailure(subnet.network_id as string);
+      ip = picked;
+    }
+    chosen.add(`${subnetId}|${ip}`);
+    return { subnet_id: subnetId, ip_address: ip };
+  }
+
+  /** Neutron's default: one IPv4 address, one stateful IPv6 address, and SLAAC addresses on every auto subnet. */
+  private async allocateDefault(db: DB, all: Dict[], mac: string, owner: string): Promise<FixedIp[]> {
+    const subnets = forDeviceOwner(all, owner);
+    const out: FixedIp[] = [];
+    const chosen = new Set<string>();
+    const isRouter = ROUTER_OWNERS.includes(owner);
+    for (const version of [4, 6]) {
+      const candidates = subnets.filter((s) => Number(s.ip_version) === version && (isRouter || !isAutoAddressSubnet(s)));
+      if (candidates.length === 0) continue;
+      let got: FixedIp | undefined;
+      for (const s of candidates) {
+        try {
+          got = await this.allocateOn(db, s, undefined, mac, owner, chosen);
+          break;
+        } catch (err) {
+          if (!(err instanceof NeutronError && err.type === 'IpAddressGenerationFailure')) throw err;
+        }
+      }
+      if (!got) throw errors.ipAddressGenerationFailure(subnets[0].network_id as string);
+      out.push(got);
+    }
+    if (!isRouter) {
+      for (const s of subnets.filter((x) => isAutoAddressSubnet(x)))
+        out.push(await this.allocateOn(db, s, undefined, mac, owner, chosen));
+    }
+    return out;
+  }
+
+  private subnetFor(subnets: Dict[], networkId: string, req: Dict): Dict {
+    if (req.subnet_id !== undefined) {
+      const s = subnets.find((x) => x.id === req.subnet_id);
+      if (!s) {
+        throw invalidInput(
+          `Failed to create port on network ${networkId}, because fixed_ips included invalid subnet ${req.subnet_id}`,
+        );
+      }
+      if (req.ip_address !== undefined && !cidrContains(s.cidr as string, req.ip_address as string)) {
+        throw errors.invalidIpForSubnet(req.ip_address as string);
+      }
+      return s;
+    }
+    const ip = req.ip_address as string;
+    const s = subnets.find((x) => cidrContains(x.cidr as string, ip));
+    if (!s) throw errors.invalidIpForNetwork(ip);
+    return s;
+  }
+
+  private async allocateRequested(
+    db: DB,
+    subnets: Dict[],
+    networkId: string,
+    reqs: Dict[],
+    mac: string,
+    owner: string,
+    chosen = new Set<string>(),
+  ): Promise<FixedIp[]> {
+    const out: FixedIp[] = [];
+    for (const req of reqs) {
+      const s = this.subnetFor(subnets, networkId, req);
+      out.push(await this.allocateOn(db, s, req.ip_address as string | undefined, mac, owner, chosen));
+    }
+    return out;
+  }
+
+  private normalizePairs(pairs: Dict[], mac: string): Dict[] {
+    if (pairs.length > this.settings.maxAllowedAddressPairs)
+      throw errors.allowedAddressPairExhausted(this.settings.maxAllowedAddressPairs);
+    const seen = new Set<string>();
+    return pairs.map((p) => {
+      const pair = { ip_address: p.ip_address, mac_address: (p.mac_address as string | undefined) ?? mac };
+      const key = `${pair.mac_address}|${pair.ip_address}`;
+      if (seen.has(key)) throw errors.duplicateAddressPair(key);
+      seen.add(key);
+      return pair;
+    });
+  }
+
+  /** Only the network's owner (or admin) may give a port a network:* owner. */
+  private checkOwner(ctx: Context, network: Dict, owner: unknown, action: string): void {
+    if (ctx.isAdmin || network.project_id === ctx.projectId) return;
+    if (typeof owner === 'string' && owner.startsWith('network:')) throw policyNotAuthorized(`${action}_port:device_owner`);
+  }
+
+  protected async createOne(db: DB, ctx: Context, item: Dict): Promise<string> {
+    const network = await this.networks.visible(db, ctx, item.network_id as string);
+    this.checkOwner(ctx, network, item.device_owner, 'create');
+    const p = this.newObject(item);
+    const networkId = network.id as string;
+    if (set(p.mac_address)) {
+      if (await this.macInUse(db, networkId, p.mac_address as string))
+        throw errors.macAddressInUse(p.mac_address as string, networkId);
+    } else p.mac_address = await this.newMac(db, networkId);
+    const mac = p.mac_address as string;
+    if (!set(p.port_security_enabled)) p.port_security_enabled = network.port_security_enabled;
+    p.allowed_address_pairs = set(p.allowed_address_pairs) ? this.normalizePairs(p.allowed_address_pairs as Dict[], mac) : [];
+    if (!p.port_security_enabled && (p.allowed_address_pairs as Dict[]).length) throw errors.addressPairAndPortSecurityRequired();
+    p.extra_dhcp_opts = mergeDhcpOpts([], (p.extra_dhcp_opts as Dict[] | undefined) ?? []);
+    p.status = 'DOWN';
+    const subnets = await this.subnets.ofNetwork(db, networkId);
+    const owner = p.device_owner as string;
+    const ips = set(p.fixed_ips)
+      ? await this.allocateRequested(db, subnets, networkId, p.fixed_ips as Dict[], mac, owner)
+      : await this.allocateDefault(db, subnets, mac, owner);
+    await this.store.insert(db, this.def, p);
+    await this.insertIps(db, p.id as string, networkId, ips);
+    return p.id as string;
+  }
+
+  private async insertIps(db: DB, portId: string, networkId: string, ips: FixedIp[]): Promise<void> {
+    if (ips.length === 0) return;
+    await db
+      .insertInto('ipallocations')
+      .values(ips.map((ip) => ({ port_id: portId, network_id: networkId, subnet_id: ip.subnet_id, ip_address: ip.ip_address })))
+      .execute();
+  }
+
+  protected override async updateOne(db: DB, ctx: Context, obj: Dict, changes: Dict): Promise<void> {
+    const networkId = obj.network_id as string;
+    const network = (await this.store.getRow(db, this.networks.def, networkId)) as Dict;
+    if ('device_owner' in changes) this.checkOwner(ctx, network, changes.device_owner, 'update');
+    if ('mac_address' in changes) {
+      if (changes.mac_address === null) changes.mac_address = await this.newMac(db, networkId);
+      else if (changes.mac_address !== obj.mac_address && (await this.macInUse(db, networkId, changes.mac_address as string))) {
+        throw errors.macAddressInUse(changes.mac_address as string, networkId);
+      }
+      if (changes.mac_address === obj.mac_address) delete changes.mac_address;
+    }
+    const mac = (changes.mac_address ?? obj.mac_address) as string;
+    if ('allowed_address_pairs' in changes)
+      changes.allowed_address_pairs = this.normalizePairs(changes.allowed_address_pairs as Dict[], mac);
+    const security = (changes.port_security_enabled ?? obj.port_security_enabled) as boolean;
+    const pairs = (changes.allowed_address_pairs ?? obj.allowed_address_pairs) as Dict[];
+    if (!security && pairs.length) throw errors.addressPairAndPortSecurityRequired();
+    if ('extra_dhcp_opts' in changes)
+      changes.extra_dhcp_opts = mergeDhcpOpts(obj.extra_dhcp_opts as Dict[], changes.extra_dhcp_opts as Dict[]);
+
+    const owner = (changes.device_owner ?? obj.device_owner) as string;
+    if ('fixed_ips' in changes) {
+      await this.changeFixedIps(db, obj, changes.fixed_ips as Dict[], mac, owner);
+    } else if ('mac_address' in changes) {
+      // SLAAC addresses follow the MAC.
+      await this.refreshAutoAddresses(db, obj, mac);
+    }
+    const { fixed_ips: _ignored, ...columns } = changes;
+    await super.updateOne(db, ctx, obj, columns);
+  }
+
+  /** Neutron's _get_changed_ips_for_port: keep what is asked again, add the new, drop the rest
+   * (but an auto-address IP stays unless the subnet is named for deletion). */
+  private async changeFixedIps(db: DB, port: Dict, requested: Dict[], mac: string, owner: string): Promise<void> {
+    const networkId = port.network_id as string;
+    const subnets = await this.subnets.ofNetwork(db, networkId);
+    const original = port.fixed_ips as FixedIp[];
+    const byIp = new Map(original.map((ip) => [ip.ip_address, ip]));
+    const keep: FixedIp[] = [];
+    const toAdd: Dict[] = [];
+    for (const r of requested) {
+      if (r.ip_address === undefined) continue;
+      const o = byIp.get(r.ip_address as string);
+      if (o && (r.subnet_id === undefined || r.subnet_id === o.subnet_id)) {
+        keep.push(o);
+        byIp.delete(o.ip_address);
+      } else toAdd.push(r);
+    }
+    const bySubnet = new Map<string, FixedIp[]>();
+    for (const o of byIp.values()) bySubnet.set(o.subnet_id, [...(bySubnet.get(o.subnet_id) ?? []), o]);
+    for (const r of requested) {
+      if (r.ip_address !== undefined) continue;
+      const pool = bySubnet.get(r.subnet_id as string);
+      const o = pool?.pop();
+      if (o) keep.push(o);
+      else toAdd.push(r);
+    }
+    const remove = [...bySubnet.values()].flat().filter((o) => {
+      const s = subnets.find((x) => x.id === o.subnet_id);
+      // Auto addresses stay with the port unless it is a router port.
+      if (s && isAutoAddressSubnet(s) && !ROUTER_OWNERS.includes(owner)) {
+        keep.push(o);
+        return false;
+      }
+      return true;
+    });
+    for (const o of remove) {
+      await db.deleteFrom('ipallocations').where('subnet_id', '=', o.subnet_id).where('ip_address', '=', o.ip_address).execute();
+    }
+    const chosen = new Set(keep.map((k) => `${k.subnet_id}|${k.ip_address}`));
+    const added = await this.allocateRequested(db, subnets, networkId, toAdd, mac, owner, chosen);
+    await this.insertIps(db, port.id as string, networkId, added);
+  }
+
+  private async refreshAutoAddresses(db: DB, port: Dict, mac: string): Promise<void> {
+    const subnets = await this.subnets.ofNetwork(db, port.network_id as string);
+    for (const ip of port.fixed_ips as FixedIp[]) {
+      const s = subnets.find((x) => x.id === ip.subnet_id);
+      if (!s || !isAutoAddressSubnet(s)) continue;
+      await db
+        .updateTable('ipallocations')
+        .set({ ip_address: eui64(s.cidr as string, mac) })
+        .where('subnet_id', '=', ip.subnet_id)
+        .where('ip_address', '=', ip.ip_address)
+        .execute();
+    }
+  }
+
+  protected override async deleteOne(db: DB, ctx: Context, obj: Dict): Promise<void> {
+    await db
+      .deleteFrom('ipallocations')
+      .where('port_id', '=', obj.id as string)
+      .execute();
+    await super.deleteOne(db, ctx, obj);
+  }
+}
+
+/** Subnets whose service_types name the port's device_owner serve it; when none does, the
+ * subnets without service types do (subnet-service-types). */
+export function forDeviceOwner(subnets: Dict[], owner: string): Dict[] {
+  const types = (s: Dict) => (s.service_types as string[] | undefined) ?? [];
+  const matching = subnets.filter((s) => types(s).includes(owner));
+  return matching.length ? matching : subnets.filter((s) => types(s).length === 0);
+}
+
+/** Extra DHCP options: an option with a null value removes that option; others add or replace
+ * by (opt_name, ip_version). */
+export function mergeDhcpOpts(current: Dict[], changes: Dict[]): Dict[] {
+  const out = current.map((o) => ({ ...o }));
+  for (const c of changes) {
+    const version = c.ip_version === undefined || c.ip_version === null ? 4 : Number(c.ip_version);
+    const i = out.findIndex((o) => o.opt_name === c.opt_name && o.ip_version === version);
+    if (c.opt_value === null || c.opt_value === undefined) {
+      if (i >= 0) out.splice(i, 1);
+    } else if (i >= 0) out[i].opt_value = c.opt_value;
+    else out.push({ opt_name: c.opt_name, opt_value: c.opt_value, ip_version: version });
+  }
+  return out;
+}

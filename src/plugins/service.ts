@@ -1,0 +1,225 @@
+// The plugin interface the API layer calls, and the generic part every resource shares:
+// visibility, loading related rows in bulk, revision checks, tags. A resource's own rules
+// (IPAM for ports, prefix checks for subnet pools …) override the hooks.
+import { randomUUID } from 'node:crypto';
+import { badRequest, errors, type NeutronError, notFound, policyNotAuthorized } from '../common/errors.js';
+import type { DB } from '../db/connection.js';
+import { type Dict, type EB, type ListOptions, nowStamp, type Store, type VirtualFilter } from '../db/store.js';
+import type { ResourceDef } from '../resources/types.js';
+import type { Context } from './context.js';
+
+export type { Dict };
+
+export interface ServiceDeps {
+  store: Store;
+  db: DB;
+}
+
+export interface ResourceService {
+  readonly def: ResourceDef;
+  create(ctx: Context, items: Dict[]): Promise<Dict[]>;
+  get(ctx: Context, id: string): Promise<Dict>;
+  list(ctx: Context, opts: ListOptions): Promise<Dict[]>;
+  update(ctx: Context, id: string, changes: Dict, ifRevision?: number): Promise<Dict>;
+  delete(ctx: Context, id: string, ifRevision?: number): Promise<void>;
+  action?(ctx: Context, id: string, action: string, body: unknown): Promise<unknown>;
+  getTags(ctx: Context, id: string): Promise<string[]>;
+  changeTags(ctx: Context, id: string, change: TagChange): Promise<string[]>;
+}
+
+export type TagChange =
+  | { op: 'replace'; tags: string[] }
+  | { op: 'add'; tags: string[] }
+  | { op: 'clear' }
+  | { op: 'remove'; tag: string };
+
+/** Neutron's MAX_TAGS_PER_RESOURCE. */
+export const MAX_TAGS = 50;
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+export abstract class BaseService implements ResourceService {
+  /** Type-name prefix and label for NotFound errors: `Network`, `Network` → NetworkNotFound. */
+  protected abstract notFoundType: string;
+  protected abstract notFoundLabel: string;
+
+  constructor(
+    readonly def: ResourceDef,
+    protected deps: ServiceDeps,
+  ) {}
+
+  protected get store() {
+    return this.deps.store;
+  }
+  protected get db() {
+    return this.deps.db;
+  }
+
+  /** Runs `fn` in one transaction. */
+  protected tx<T>(fn: (db: DB) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  notFound(id: string): NeutronError {
+    return notFound(this.notFoundType, this.notFoundLabel, id);
+  }
+
+  /** SQL restriction to what a non-admin caller may see; undefined = everything. */
+  protected scope(ctx: Context): ((eb: EB) => ReturnType<EB['and']>) | undefined {
+    if (ctx.isAdmin) return undefined;
+    return (eb) => eb(`${this.def.table}.project_id`, '=', ctx.projectId ?? '');
+  }
+
+  /** Filters on attributes without a column of their own. */
+  protected virtualFilters(_ctx: Context): Record<string, VirtualFilter> {
+    return {};
+  }
+
+  /** Adds virtual attributes (tags, children) to rows, in bulk. */
+  protected async extend(db: DB, dicts: Dict[]): Promise<void> {
+    if (!this.def.taggable || dicts.length === 0) return;
+    const tags = await this.store.loadTags(
+      db,
+      dicts.map((d) => d.id as string),
+    );
+    for (const d of dicts) d.tags = tags.get(d.id as string) ?? [];
+  }
+
+  /** Whether the caller owns (may modify) a visible object. */
+  protected owns(ctx: Context, obj: Dict): boolean {
+    return ctx.isAdmin || obj.project_id === ctx.projectId;
+  }
+
+  protected async fetch(db: DB, ctx: Context, id: string): Promise<Dict> {
+    if (!UUID_RE.test(id)) throw this.notFound(id);
+    const scope = this.scope(ctx);
+    const rows = await this.store.list(db, this.def, { filters: { id: [id] }, sorts: [] }, scope, {});
+    if (rows.length === 0) throw this.notFound(id);
+    await this.extend(db, rows);
+    return rows[0];
+  }
+
+  /** An object the caller can see, for use inside another service's transaction. */
+  visible(db: DB, ctx: Context, id: string): Promise<Dict> {
+    return this.fetch(db, ctx, id);
+  }
+
+  /** Fetches an object the caller may modify: 404 when invisible, 403 when visible but not theirs. */
+  protected async fetchForWrite(db: DB, ctx: Context, id: string, action: string): Promise<Dict> {
+    const obj = await this.fetch(db, ctx, id);
+    if (!this.owns(ctx, obj)) throw policyNotAuthorized(`${action}_${this.def.member}`);
+    return obj;
+  }
+
+  protected checkRevision(obj: Dict, ifRevision?: number): void {
+    if (ifRevision !== undefined && obj.revision_number !== ifRevision) {
+      throw errors.revisionConstraint(ifRevision, obj.revision_number as number);
+    }
+  }
+
+  async get(ctx: Context, id: string): Promise<Dict> {
+    return this.fetch(this.db, ctx, id);
+  }
+
+  async list(ctx: Context, opts: ListOptions): Promise<Dict[]> {
+    const rows = await this.store.list(this.db, this.def, opts, this.scope(ctx), this.virtualFilters(ctx));
+    await this.extend(this.db, rows);
+    return rows;
+  }
+
+  /** Fills id, standard attributes and the owner of a new object. */
+  protected newObject(item: Dict): Dict {
+    const now = nowStamp();
+    const obj: Dict = { ...item, id: randomUUID() };
+    if (this.def.standardAttrs) {
+      obj.created_at = now;
+      obj.updated_at = now;
+      obj.revision_number = 0;
+      obj.description = item.description ?? '';
+    }
+    return obj;
+  }
+
+  /** Creates one object inside the transaction; returns its id. */
+  protected abstract createOne(db: DB, ctx: Context, item: Dict): Promise<string>;
+
+  async create(ctx: Context, items: Dict[]): Promise<Dict[]> {
+    const ids = await this.tx(async (db) => {
+      const out: string[] = [];
+      for (const item of items) {
+        const id = await this.createOne(db, ctx, item);
+        if (this.def.taggable && Array.isArray(item.tags) && item.tags.length) {
+          await this.store.setTags(db, id, item.tags as string[]);
+        }
+        out.push(id);
+      }
+      return out;
+    });
+    const rows = await this.store.getRows(this.db, this.def, ids);
+    await this.extend(this.db, rows);
+    const byId = new Map(rows.map((r) => [r.id as string, r]));
+    return ids.map((id) => byId.get(id) as Dict);
+  }
+
+  /** Applies a validated change inside the transaction. */
+  protected async updateOne(db: DB, _ctx: Context, obj: Dict, changes: Dict): Promise<void> {
+    await this.store.update(db, this.def, obj.id as string, changes);
+  }
+
+  async update(ctx: Context, id: string, changes: Dict, ifRevision?: number): Promise<Dict> {
+    await this.tx(async (db) => {
+      const obj = await this.fetchForWrite(db, ctx, id, 'update');
+      this.checkRevision(obj, ifRevision);
+      await this.updateOne(db, ctx, obj, changes);
+    });
+    return this.fetch(this.db, ctx, id);
+  }
+
+  /** Checks and deletes inside the transaction. */
+  protected async deleteOne(db: DB, _ctx: Context, obj: Dict): Promise<void> {
+    await this.store.delete(db, this.def, obj.id as string);
+  }
+
+  async delete(ctx: Context, id: string, ifRevision?: number): Promise<void> {
+    await this.tx(async (db) => {
+      const obj = await this.fetchForWrite(db, ctx, id, 'delete');
+      this.checkRevision(obj, ifRevision);
+      await this.deleteOne(db, ctx, obj);
+    });
+  }
+
+  async getTags(ctx: Context, id: string): Promise<string[]> {
+    const obj = await this.fetch(this.db, ctx, id);
+    return obj.tags as string[];
+  }
+
+  async changeTags(ctx: Context, id: string, change: TagChange): Promise<string[]> {
+    return this.tx(async (db) => {
+      const obj = await this.fetchForWrite(db, ctx, id, 'update');
+      const current = obj.tags as string[];
+      let next: string[];
+      switch (change.op) {
+        case 'replace':
+          next = [...new Set(change.tags)];
+          break;
+        case 'add':
+          next = [...new Set([...current, ...change.tags])];
+          break;
+        case 'clear':
+          next = [];
+          break;
+        case 'remove':
+          if (!current.includes(change.tag)) throw errors.tagNotFound(id, change.tag);
+          next = current.filter((t) => t !== change.tag);
+          break;
+      }
+      const same = next.length === current.length && next.every((t) => current.includes(t));
+      if (!same) {
+        if (next.length > MAX_TAGS) throw badRequest(`The number of tags exceeds the limit ${MAX_TAGS}.`);
+        await this.store.setTags(db, id, next);
+        await this.store.bumpRevision(db, this.def, id);
+      }
+      return next.sort();
+    });
+  }
+}
