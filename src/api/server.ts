@@ -36,7 +36,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: opts.logger ?? false,
     rewriteUrl: (req) => rewriteUrl(req.url ?? '/'),
-    ignoreTrailingSlash: true,
+    routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 10 * 1024 * 1024,
     return503OnClosing: true,
     genReqId: (req) => {
