@@ -1,6 +1,7 @@
 // Assembles a Neutrino server from a configuration: database, resource registry, plugins, API.
 import type { FastifyInstance } from 'fastify';
-import { NoAuth } from './api/auth.js';
+import { type Authenticator, NoAuth } from './api/auth.js';
+import { KeystoneAuth } from './api/keystone.js';
 import { buildApi } from './api/server.js';
 import { type Config, ConfigError, opt } from './config/load.js';
 import { type Database, openDatabase } from './db/connection.js';
@@ -27,10 +28,25 @@ export function databaseUrl(cfg: Config): string {
   return url ?? `sqlite:///${opt.str(cfg, 'DEFAULT', 'state_path')}/neutrino.sqlite`;
 }
 
+function authenticator(cfg: Config): Authenticator {
+  if (opt.str(cfg, 'DEFAULT', 'auth_strategy') === 'noauth') return new NoAuth();
+  const k = (name: string) => {
+    const v = opt.strOrNull(cfg, 'keystone_authtoken', name);
+    if (!v) throw new ConfigError(`[keystone_authtoken] ${name} is required with auth_strategy = keystone`);
+    return v;
+  };
+  return new KeystoneAuth({
+    authUrl: k('auth_url'),
+    username: k('username'),
+    password: k('password'),
+    projectName: k('project_name'),
+    userDomainName: k('user_domain_name'),
+    projectDomainName: k('project_domain_name'),
+    cacheSeconds: opt.int(cfg, 'keystone_authtoken', 'token_cache_time'),
+  });
+}
+
 export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Promise<Neutrino> {
-  if (opt.str(cfg, 'DEFAULT', 'auth_strategy') === 'keystone') {
-    throw new ConfigError('[DEFAULT] auth_strategy = keystone is not supported yet; use noauth');
-  }
   const database = await openDatabase(databaseUrl(cfg));
   try {
     if (options.migrate) await upgrade(database.db);
@@ -40,7 +56,7 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     const app = buildApi({
       registry,
       services,
-      auth: new NoAuth(),
+      auth: authenticator(cfg),
       logger: options.logger,
       settings: {
         filterValidation: opt.bool(cfg, 'DEFAULT', 'filter_validation'),

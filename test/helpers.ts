@@ -1,6 +1,6 @@
 // Test harness: a Neutrino server in-process (SQLite in memory unless a URL is given), driven
 // over HTTP semantics with Fastify's inject().
-import { type Neutrino, buildNeutrino } from '../src/app.js';
+import { buildNeutrino, type Neutrino } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 
 export interface As {
@@ -25,7 +25,10 @@ export const BOB: As = { project: 'bob-project', roles: ['member'] };
 export class TestServer {
   private constructor(readonly neutrino: Neutrino) {}
 
-  static async start(options: Array<[string, string, unknown]> = [], url = process.env.NEUTRINO_TEST_DB ?? 'sqlite://'): Promise<TestServer> {
+  static async start(
+    options: Array<[string, string, unknown]> = [],
+    url = process.env.NEUTRINO_TEST_DB ?? 'sqlite://',
+  ): Promise<TestServer> {
     const cfg = loadConfig([], [['database', 'connection', url], ...options]);
     return new TestServer(await buildNeutrino(cfg, { migrate: true }));
   }
@@ -60,7 +63,8 @@ export class TestServer {
     return r.body[member];
   }
 
-  network = (attrs: Record<string, unknown> = {}, as: As = ALICE) => this.create('networks', 'network', { name: 'net', ...attrs }, as);
+  network = (attrs: Record<string, unknown> = {}, as: As = ALICE) =>
+    this.create('networks', 'network', { name: 'net', ...attrs }, as);
   subnet = (networkId: string, cidr: string, attrs: Record<string, unknown> = {}, as: As = ALICE) =>
     this.create('subnets', 'subnet', { network_id: networkId, cidr, ip_version: cidr.includes(':') ? 6 : 4, ...attrs }, as);
   port = (networkId: string, attrs: Record<string, unknown> = {}, as: As = ALICE) =>

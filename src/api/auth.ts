@@ -6,7 +6,10 @@ import type { FastifyRequest } from 'fastify';
 import { type Context, makeContext } from '../plugins/context.js';
 
 export interface Authenticator {
+  /** The caller's context; throws a NeutronError (401, 503) when it cannot be established. */
   contextFor(req: FastifyRequest): Promise<Context>;
+  /** Sent as WWW-Authenticate with 401 replies. */
+  readonly wwwAuthenticate?: string;
 }
 
 const header = (req: FastifyRequest, name: string): string | undefined => {

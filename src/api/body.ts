@@ -24,7 +24,7 @@ export function createItems(def: ResourceDef, body: unknown): { items: Dict[]; b
   }
   const item = body[def.member];
   if (item === undefined) throw badRequest(`Unable to find '${def.member}' in request body`);
-  if (!isDict(item)) throw badRequest('Body contains invalid data');
+  if (!isDict(item)) throw badRequest(`Object '${def.member}' contains invalid data`);
   return { items: [item], bulk: false };
 }
 
@@ -33,7 +33,7 @@ export function updateItem(def: ResourceDef, body: unknown): Dict {
   if (!isDict(body)) throw badRequest('Body contains invalid data');
   const item = body[def.member];
   if (item === undefined) throw badRequest(`Unable to find '${def.member}' in request body`);
-  if (!isDict(item)) throw badRequest('Body contains invalid data');
+  if (!isDict(item)) throw badRequest(`Object '${def.member}' contains invalid data`);
   return item;
 }
 

@@ -1,6 +1,6 @@
 // Query-string handling for lists and shows: filters (filter-validation), fields=, sorting
 // (sort-key-validation), pagination (limit/marker/page_reverse) and the <collection>_links.
-import { badRequest } from '../common/errors.js';
+import { badRequest, NeutronError } from '../common/errors.js';
 import type { ListOptions, TagFilters } from '../db/store.js';
 import type { ResourceDef } from '../resources/types.js';
 import { converters } from './validation/converters.js';
@@ -90,7 +90,13 @@ export function parseList(def: ResourceDef, q: RawQuery, settings: ListSettings)
   let limit = 0;
   const rawLimit = values(q, 'limit')[0];
   if (rawLimit !== undefined) {
-    if (!/^\d+$/.test(rawLimit)) throw badRequest(`Limit must be an integer 0 or greater and not '${rawLimit}'`);
+    if (!/^\d+$/.test(rawLimit)) {
+      throw new NeutronError(
+        'BadRequest',
+        400,
+        `Bad limit request: Limit must be an integer 0 or greater and not '${rawLimit}'.`,
+      );
+    }
     limit = Number(rawLimit);
   }
   if (settings.paginationMaxLimit > 0 && (limit === 0 || limit > settings.paginationMaxLimit)) {

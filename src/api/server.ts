@@ -53,7 +53,8 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(badRequest('Malformed JSON in request body.'), undefined);
+      // Neutron's words for a body that is not JSON.
+      done(badRequest('Body contains invalid data'), undefined);
     }
   });
 
@@ -72,6 +73,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       req.log.error({ err }, 'internal error');
       e = errors.internal();
     }
+    if (e.status === 401 && opts.auth.wwwAuthenticate) reply.header('www-authenticate', opts.auth.wwwAuthenticate);
     reply
       .code(e.status)
       .type('application/json')

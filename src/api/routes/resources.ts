@@ -56,6 +56,8 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, deps: R
     const ctx = await deps.context(req);
     const q = req.query as RawQuery;
     const { opts, fields, limit } = parseList(def, q, deps.settings);
+    // An unknown (or invisible) marker is the resource's 404, as Neutron's native pagination answers.
+    if (opts.marker) await service.get(ctx, opts.marker);
     const items = await service.list(ctx, opts);
     const body: Record<string, unknown> = { [def.collection]: items.map((o) => renderer.render(ctx, o, fields)) };
     if (limit && def.allowPagination) {

@@ -1,6 +1,6 @@
 // Address scopes: owned or shared; a shared scope cannot be unshared, and a scope in use by a
 // subnet pool cannot be deleted.
-import { errors, invalidInput } from '../../common/errors.js';
+import { errors, NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { EB } from '../../db/store.js';
 import type { Context } from '../context.js';
@@ -24,7 +24,11 @@ export class AddressScopeService extends BaseService {
 
   protected override async updateOne(db: DB, ctx: Context, obj: Dict, changes: Dict): Promise<void> {
     if (obj.shared === true && changes.shared === false) {
-      throw invalidInput(`Unable to update address scope ${obj.id} : Shared address scope can't be unshared`);
+      throw new NeutronError(
+        'AddressScopeUpdateError',
+        400,
+        `Unable to update address scope ${obj.id} : Shared address scope can't be unshared.`,
+      );
     }
     await super.updateOne(db, ctx, obj, changes);
   }

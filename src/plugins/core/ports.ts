@@ -4,7 +4,7 @@ import { badRequest, errors, invalidInput, NeutronError, policyNotAuthorized } f
 import type { DB } from '../../db/connection.js';
 import type { EB } from '../../db/store.js';
 import { chunks } from '../../db/store.js';
-import { checkSubnetIp, cidrContains, eui64 } from '../../ipam/address.js';
+import { checkSubnetIp, eui64, normalizeIp } from '../../ipam/address.js';
 import { type AllocationSource, pickAddress } from '../../ipam/allocator.js';
 import { randomMac } from '../../ipam/mac.js';
 import { UNSET } from '../../resources/types.js';
@@ -51,24 +51,30 @@ export class PortService extends BaseService {
   }
 
   protected override virtualFilters() {
-    // fixed_ips=ip_address=X / subnet_id=Y / ip_address_substr=Z arrive as {key: [values]}.
+    // fixed_ips=ip_address=X / subnet_id=Y / ip_address_substr=Z arrive as {key: [values]}, one
+    // dict per query value. As in Neutron, they are merged into one dict, and one allocation of
+    // the port must match every key (any of its values).
     return {
       fixed_ips: (eb: EB, values: unknown[]) => {
-        const conds = [];
+        const merged: Record<string, string[]> = {};
         for (const v of values) {
-          for (const [k, vals] of Object.entries(v as Record<string, string[]>)) {
-            let sub = eb.selectFrom('ipallocations').select('ipallocations.port_id');
-            if (k === 'ip_address') sub = sub.where('ipallocations.ip_address', 'in', vals);
-            else if (k === 'subnet_id') sub = sub.where('ipallocations.subnet_id', 'in', vals);
-            else if (k === 'ip_address_substr')
-              sub = sub.where((e: EB) =>
-                e.or(vals.map((x) => e('ipallocations.ip_address', 'like', `%${x.replace(/[%_\\]/g, '\\$&')}%`))),
-              );
-            else throw badRequest(`Invalid filter fixed_ips=${k}`);
-            conds.push(eb('ports.id', 'in', sub));
-          }
+          for (const [k, vals] of Object.entries(v as Record<string, string[]>)) merged[k] = [...(merged[k] ?? []), ...vals];
         }
-        return eb.and(conds);
+        let sub = eb.selectFrom('ipallocations').select('ipallocations.port_id');
+        for (const [k, vals] of Object.entries(merged)) {
+          if (k === 'ip_address')
+            sub = sub.where(
+              'ipallocations.ip_address',
+              'in',
+              vals.map((x) => normalizeIp(x) ?? x),
+            );
+          else if (k === 'subnet_id') sub = sub.where('ipallocations.subnet_id', 'in', vals);
+          // Neutron passes the text to LIKE as is: '%' and '_' act as wildcards there too.
+          else if (k === 'ip_address_substr')
+            sub = sub.where((e: EB) => e.or(vals.map((x) => e('ipallocations.ip_address', 'like', `%${x}%`))));
+          else throw badRequest(`Invalid filter fixed_ips=${k}`);
+        }
+        return eb.and(Object.keys(merged).length ? [eb('ports.id', 'in', sub)] : []);
       },
     };
   }
@@ -157,8 +163,7 @@ export class PortService extends BaseService {
     const auto = isAutoAddressSubnet(subnet) && !ROUTER_OWNERS.includes(owner);
     if (ip !== undefined) {
       if (auto) throw errors.allocationOnAutoAddressSubnet(ip, subnetId);
-      if (!checkSubnetIp(subnet.cidr as string, ip, ROUTER_OWNERS.includes(owner) || owner === ''))
-        throw errors.invalidIpForSubnet(ip);
+      if (!checkSubnetIp(subnet.cidr as string, ip, v6NetworkAllowed(owner))) throw errors.invalidIpForSubnet(ip);
       if (chosen.has(`${subnetId}|${ip}`) || (await this.source(db, subnetId).isTaken(ip)))
         throw errors.ipAddressAlreadyAllocated(ip, subnetId);
     } else if (auto) {
@@ -186,7 +191,8 @@ export class PortService extends BaseService {
     const chosen = new Set<string>();
     const isRouter = ROUTER_OWNERS.includes(owner);
     for (const version of [4, 6]) {
-      const candidates = subnets.filter((s) => Number(s.ip_version) === version && (isRouter || !isAutoAddressSubnet(s)));
+      // Auto-address subnets never serve the default allocation, not even of router ports.
+      const candidates = subnets.filter((s) => Number(s.ip_version) === version && !isAutoAddressSubnet(s));
       if (candidates.length === 0) continue;
       let got: FixedIp | undefined;
       for (const s of candidates) {
@@ -207,7 +213,8 @@ export class PortService extends BaseService {
     return out;
   }
 
-  private subnetFor(subnets: Dict[], networkId: string, req: Dict): Dict {
+  /** Neutron's _get_subnet_for_fixed_ip. */
+  private subnetFor(subnets: Dict[], networkId: string, req: Dict, owner: string): Dict {
     if (req.subnet_id !== undefined) {
       const s = subnets.find((x) => x.id === req.subnet_id);
       if (!s) {
@@ -215,13 +222,14 @@ export class PortService extends BaseService {
           `Failed to create port on network ${networkId}, because fixed_ips included invalid subnet ${req.subnet_id}`,
         );
       }
-      if (req.ip_address !== undefined && !cidrContains(s.cidr as string, req.ip_address as string)) {
+      if (req.ip_address !== undefined && !checkSubnetIp(s.cidr as string, req.ip_address as string, v6NetworkAllowed(owner))) {
         throw errors.invalidIpForSubnet(req.ip_address as string);
       }
       return s;
     }
+    if (req.ip_address === undefined) throw invalidInput('IP allocation requires subnet_id or ip_address');
     const ip = req.ip_address as string;
-    const s = subnets.find((x) => cidrContains(x.cidr as string, ip));
+    const s = subnets.find((x) => checkSubnetIp(x.cidr as string, ip, v6NetworkAllowed(owner)));
     if (!s) throw errors.invalidIpForNetwork(ip);
     return s;
   }
@@ -236,9 +244,29 @@ export class PortService extends BaseService {
     chosen = new Set<string>(),
   ): Promise<FixedIp[]> {
     const out: FixedIp[] = [];
-    for (const req of reqs) {
-      const s = this.subnetFor(subnets, networkId, req);
+    for (const raw of reqs) {
+      const req = canonicalFixedIp(raw);
+      const s = this.subnetFor(subnets, networkId, req, owner);
       out.push(await this.allocateOn(db, s, req.ip_address as string | undefined, mac, owner, chosen));
+    }
+    return out;
+  }
+
+  /** Requested addresses, plus (for non-router ports) an EUI-64 address on every auto-address
+   * subnet the request does not name, as Neutron's _allocate_ips_for_port does. */
+  private async allocateExplicit(
+    db: DB,
+    subnets: Dict[],
+    networkId: string,
+    reqs: Dict[],
+    mac: string,
+    owner: string,
+  ): Promise<FixedIp[]> {
+    const chosen = new Set<string>();
+    const out = await this.allocateRequested(db, subnets, networkId, reqs, mac, owner, chosen);
+    if (ROUTER_OWNERS.includes(owner)) return out;
+    for (const s of subnets.filter((x) => isAutoAddressSubnet(x) && !out.some((ip) => ip.subnet_id === x.id))) {
+      out.push(await this.allocateOn(db, s, undefined, mac, owner, chosen));
     }
     return out;
   }
@@ -267,7 +295,8 @@ export class PortService extends BaseService {
     this.checkOwner(ctx, network, item.device_owner, 'create');
     const p = this.newObject(item);
     const networkId = network.id as string;
-    if (set(p.mac_address)) {
+    // null asks for a generated MAC, as an absent one does (port-mac-address-regenerate).
+    if (set(p.mac_address) && p.mac_address !== null) {
       if (await this.macInUse(db, networkId, p.mac_address as string))
         throw errors.macAddressInUse(p.mac_address as string, networkId);
     } else p.mac_address = await this.newMac(db, networkId);
@@ -280,7 +309,7 @@ export class PortService extends BaseService {
     const subnets = await this.subnets.ofNetwork(db, networkId);
     const owner = p.device_owner as string;
     const ips = set(p.fixed_ips)
-      ? await this.allocateRequested(db, subnets, networkId, p.fixed_ips as Dict[], mac, owner)
+      ? await this.allocateExplicit(db, subnets, networkId, p.fixed_ips as Dict[], mac, owner)
       : await this.allocateDefault(db, subnets, mac, owner);
     await this.store.insert(db, this.def, p);
     await this.insertIps(db, p.id as string, networkId, ips);
@@ -328,7 +357,8 @@ export class PortService extends BaseService {
 
   /** Neutron's _get_changed_ips_for_port: keep what is asked again, add the new, drop the rest
    * (but an auto-address IP stays unless the subnet is named for deletion). */
-  private async changeFixedIps(db: DB, port: Dict, requested: Dict[], mac: string, owner: string): Promise<void> {
+  private async changeFixedIps(db: DB, port: Dict, asked: Dict[], mac: string, owner: string): Promise<void> {
+    const requested = asked.map(canonicalFixedIp);
     const networkId = port.network_id as string;
     const subnets = await this.subnets.ofNetwork(db, networkId);
     const original = port.fixed_ips as FixedIp[];
@@ -390,6 +420,18 @@ export class PortService extends BaseService {
       .execute();
     await super.deleteOne(db, ctx, obj);
   }
+}
+
+/** IPv6 subnet-router anycast (network) address: allowed for router ports and unowned ports
+ * (neutron-lib's check_subnet_ip with ROUTER_PORT_OWNERS + ''). */
+function v6NetworkAllowed(owner: string): boolean {
+  return owner === '' || owner === 'network:router_gateway' || ROUTER_OWNERS.includes(owner);
+}
+
+/** A requested fixed IP with its address in canonical form (IPv6 compacted). */
+function canonicalFixedIp(req: Dict): Dict {
+  if (typeof req.ip_address !== 'string') return req;
+  return { ...req, ip_address: normalizeIp(req.ip_address) ?? req.ip_address };
 }
 
 /** Subnets whose service_types name the port's device_owner serve it; when none does, the

@@ -33,18 +33,14 @@ export class SubnetPoolService extends BaseService {
     return { prefixes: mergeCidrs(canon), version: [...versions][0] as 4 | 6 };
   }
 
-  private checkBounds(version: 4 | 6, min: number, max: number, def: number, prefixes: string[]): void {
+  private checkBounds(version: 4 | 6, min: number, max: number, def: number): void {
     const width = widthOf(version);
     const bad = (type: string, len: number, base: string, baseLen: number) =>
       errors.illegalSubnetPoolPrefixBounds(`Illegal prefix bounds: ${type}=${len}, ${base}=${baseLen}.`);
-    if (min < 0 || min > width) throw bad('min_prefixlen', min, 'max_prefixlen', width);
-    if (max < min || max > width) throw bad('max_prefixlen', max, 'min_prefixlen', min);
-    if (def < min || def > max) throw bad('default_prefixlen', def, 'min_prefixlen', min);
-    // Each pool prefix must be able to hold a subnet of min_prefixlen.
-    for (const p of prefixes) {
-      const len = Number(p.split('/')[1]);
-      if (len > min) throw bad('prefixlen', len, 'min_prefixlen', min);
-    }
+    if (max > width) throw bad('max_prefixlen', max, 'ip_version_max', width);
+    if (min > max) throw bad('min_prefixlen', min, 'max_prefixlen', max);
+    if (def < min) throw bad('default_prefixlen', def, 'min_prefixlen', min);
+    if (def > max) throw bad('default_prefixlen', def, 'max_prefixlen', max);
   }
 
   /** An address scope the pool may join: visible, same IP version, no prefix overlap inside it. */
@@ -88,7 +84,7 @@ export class SubnetPoolService extends BaseService {
     p.min_prefixlen = set(p.min_prefixlen) ? p.min_prefixlen : version === 4 ? 8 : 64;
     p.max_prefixlen = set(p.max_prefixlen) ? p.max_prefixlen : width;
     p.default_prefixlen = set(p.default_prefixlen) ? p.default_prefixlen : p.min_prefixlen;
-    this.checkBounds(version, Number(p.min_prefixlen), Number(p.max_prefixlen), Number(p.default_prefixlen), prefixes);
+    this.checkBounds(version, Number(p.min_prefixlen), Number(p.max_prefixlen), Number(p.default_prefixlen));
     p.default_quota = set(p.default_quota) ? p.default_quota : null;
     p.address_scope_id = set(p.address_scope_id) ? p.address_scope_id : null;
     if (p.address_scope_id) await this.checkScope(db, ctx, p.address_scope_id as string, { version, prefixes });
@@ -113,7 +109,7 @@ export class SubnetPoolService extends BaseService {
     const min = Number(changes.min_prefixlen ?? obj.min_prefixlen);
     const max = Number(changes.max_prefixlen ?? obj.max_prefixlen);
     const def = Number(changes.default_prefixlen ?? obj.default_prefixlen);
-    this.checkBounds(version, min, max, Math.max(def, min), prefixes);
+    this.checkBounds(version, min, max, Math.max(def, min));
     if ('min_prefixlen' in changes && !('default_prefixlen' in changes) && def < min) changes.default_prefixlen = min;
     const scopeId =
       'address_scope_id' in changes ? (changes.address_scope_id as string | null) : (obj.address_scope_id as string | null);
@@ -146,7 +142,9 @@ export class SubnetPoolService extends BaseService {
       .where('subnetpool_id', '=', obj.id as string)
       .limit(1)
       .executeTakeFirst();
-    if (used) throw errors.subnetPoolInUse(obj.id as string);
+    if (used) {
+      throw new NeutronError('SubnetPoolDeleteError', 400, 'Unable to delete subnet pool: Subnet pool has existing allocations.');
+    }
     await super.deleteOne(db, ctx, obj);
   }
 

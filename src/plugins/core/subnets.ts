@@ -5,6 +5,7 @@ import type { DB } from '../../db/connection.js';
 import type { EB } from '../../db/store.js';
 import {
   canonicalCidr,
+  cidrContains,
   cidrsOverlap,
   defaultAllocationPools,
   defaultGateway,
@@ -34,6 +35,13 @@ export const ROUTER_OWNERS = [
 ];
 
 const set = (v: unknown) => v !== UNSET && v !== undefined;
+
+/** DHCP needs room for a server address: at most /30 on IPv4, /126 on IPv6. */
+function checkDhcpPrefixlen(version: number, prefixlen: number): void {
+  if ((version === 4 && prefixlen > 30) || (version === 6 && prefixlen > 126)) {
+    throw invalidInput('Subnet has a prefix length that is incompatible with DHCP service enabled');
+  }
+}
 
 export class SubnetService extends BaseService {
   protected notFoundType = 'Subnet';
@@ -92,9 +100,15 @@ export class SubnetService extends BaseService {
     let poolId = set(s.subnetpool_id) ? (s.subnetpool_id as string | null) : null;
     if (poolId === 'prefix_delegation') throw badRequest('Prefix delegation is not supported');
     if (!set(s.cidr) && !poolId) throw badRequest('a subnetpool must be specified in the absence of a cidr');
-    if (set(s.cidr) && set(item.prefixlen)) throw badRequest('cidr and prefixlen must not be supplied together');
-    if (siblings.some((x) => (x.subnetpool_id ?? null) !== poolId)) {
-      throw badRequest('Subnets hosted on the same network must be allocated from the same subnet pool.');
+    if (set(s.cidr) && set(item.prefixlen)) {
+      throw new NeutronError('BadRequest', 400, 'Bad subnets request: cidr and prefixlen must not be supplied together.');
+    }
+    if (siblings.some((x) => Number(x.ip_version) === version && (x.subnetpool_id ?? null) !== poolId)) {
+      throw new NeutronError(
+        'NetworkSubnetPoolAffinityError',
+        400,
+        'Subnets hosted on the same network must be allocated from the same subnet pool.',
+      );
     }
     if (poolId) {
       const pool = await this.pools.visible(db, ctx, poolId);
@@ -123,16 +137,25 @@ export class SubnetService extends BaseService {
 
     await this.checkOverlap(db, network.id as string, cidr, siblings);
     this.checkIpv6Modes(s, parsed.prefixlen);
+    if (s.enable_dhcp !== false) checkDhcpPrefixlen(version, parsed.prefixlen);
 
-    // Gateway: first address unless given or explicitly null.
-    if (!set(s.gateway_ip)) s.gateway_ip = defaultGateway(cidr);
+    // Gateway: IPv4 the first host, IPv6 the subnet-router anycast (network) address, unless
+    // given or explicitly null.
+    if (!set(s.gateway_ip)) {
+      s.gateway_ip = defaultGateway(cidr);
+      // A /31's or /32's default gateway may be an address IPAM cannot hand out.
+      const dgw = s.gateway_ip as string | null;
+      if (dgw && parsed.prefixlen >= 31 && version === 4 && cidrContains(cidr, dgw) && gatewayInvalidInSubnet(cidr, dgw)) {
+        throw new NeutronError('IpamValueInvalid', 409, `Gateway IP ${dgw} cannot be allocated in CIDR ${cidr}`);
+      }
+    }
     const gw = s.gateway_ip as string | null;
     if (gw) this.checkGateway(cidr, version, gw);
 
     if (!set(s.allocation_pools)) s.allocation_pools = defaultAllocationPools(cidr, gw);
     else s.allocation_pools = this.checkPools(cidr, version, s.allocation_pools as IpRange[], gw);
 
-    this.checkDnsAndRoutes(s.id as string, version, s.dns_nameservers as string[], s.host_routes as Dict[]);
+    this.checkDnsAndRoutes('new subnet', version, s.dns_nameservers as string[], s.host_routes as Dict[]);
     s.ipv6_ra_mode = set(s.ipv6_ra_mode) ? s.ipv6_ra_mode : null;
     s.ipv6_address_mode = set(s.ipv6_address_mode) ? s.ipv6_address_mode : null;
     s.service_types ??= [];
@@ -239,7 +262,8 @@ export class SubnetService extends BaseService {
     const ra = set(s.ipv6_ra_mode) ? (s.ipv6_ra_mode as string) : null;
     const addr = set(s.ipv6_address_mode) ? (s.ipv6_address_mode as string) : null;
     if (Number(s.ip_version) !== 6) {
-      if (ra || addr) throw invalidInput('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False');
+      if (ra) throw invalidInput('ipv6_ra_mode is not valid when ip_version is 4');
+      if (addr) throw invalidInput('ipv6_address_mode is not valid when ip_version is 4');
       return;
     }
     if ((ra || addr) && s.enable_dhcp === false) {
@@ -252,7 +276,7 @@ export class SubnetService extends BaseService {
     }
     if ((AUTO_ADDRESS_MODES.includes(addr ?? '') || AUTO_ADDRESS_MODES.includes(ra ?? '')) && prefixlen !== 64) {
       throw invalidInput(
-        'Invalid CIDR for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64',
+        `Invalid CIDR ${s.cidr} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64`,
       );
     }
   }
@@ -278,8 +302,9 @@ export class SubnetService extends BaseService {
     for (const r of routes) {
       const dest = r.destination as string;
       const hop = r.nexthop as string;
-      if (ipVersionOf(dest.split('/')[0]) !== version || ipVersionOf(hop) !== version) {
-        throw invalidInput(`host_route '${dest}' does not match the ip_version '${version}'`);
+      if (ipVersionOf(hop) !== version) throw invalidInput(`nexthop '${hop}' does not match the ip_version '${version}'`);
+      if (ipVersionOf(dest.split('/')[0]) !== version) {
+        throw invalidInput(`destination '${dest}' does not match the ip_version '${version}'`);
       }
     }
   }
@@ -288,16 +313,23 @@ export class SubnetService extends BaseService {
     const cidr = obj.cidr as string;
     const version = Number(obj.ip_version);
     const gw = ('gateway_ip' in changes ? changes.gateway_ip : obj.gateway_ip) as string | null;
-    if ('gateway_ip' in changes && gw && gw !== obj.gateway_ip) {
-      this.checkGateway(cidr, version, gw);
-      const user = await db
-        .selectFrom('ipallocations')
-        .select('port_id')
-        .where('subnet_id', '=', obj.id as string)
-        .where('ip_address', '=', gw)
-        .executeTakeFirst();
-      if (user) throw errors.gatewayIpInUse(gw, user.port_id as string);
+    if ('gateway_ip' in changes && gw !== obj.gateway_ip) {
+      if (gw) this.checkGateway(cidr, version, gw);
+      // The current gateway may not move while a router interface holds it.
+      const current = obj.gateway_ip as string | null;
+      if (current) {
+        const user = await db
+          .selectFrom('ipallocations')
+          .innerJoin('ports', 'ports.id', 'ipallocations.port_id')
+          .select('ipallocations.port_id as port_id')
+          .where('ipallocations.subnet_id', '=', obj.id as string)
+          .where('ipallocations.ip_address', '=', current)
+          .where('ports.device_owner', 'in', ROUTER_OWNERS)
+          .executeTakeFirst();
+        if (user) throw errors.gatewayIpInUse(current, user.port_id as string);
+      }
     }
+    if (changes.enable_dhcp === true) checkDhcpPrefixlen(version, Number(cidr.split('/')[1]));
     if ('allocation_pools' in changes) {
       changes.allocation_pools = this.checkPools(cidr, version, changes.allocation_pools as IpRange[], gw);
     } else if ('gateway_ip' in changes && gw) {
