@@ -8,7 +8,9 @@ import { type Database, openDatabase } from './db/connection.js';
 import { upgrade } from './db/migrations.js';
 import { Store } from './db/store.js';
 import { createCoreServices } from './plugins/core/index.js';
+import type { PortService } from './plugins/core/ports.js';
 import { coreSettings } from './plugins/core/settings.js';
+import { createSecurityGroupServices } from './plugins/security-groups/index.js';
 import { buildRegistry } from './resources/registry.js';
 
 export interface Neutrino {
@@ -43,6 +45,7 @@ function authenticator(cfg: Config): Authenticator {
     userDomainName: k('user_domain_name'),
     projectDomainName: k('project_domain_name'),
     cacheSeconds: opt.int(cfg, 'keystone_authtoken', 'token_cache_time'),
+    timeoutMs: opt.int(cfg, 'keystone_authtoken', 'http_connect_timeout') * 1000,
   });
 }
 
@@ -52,7 +55,9 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     if (options.migrate) await upgrade(database.db);
     const registry = buildRegistry();
     const store = new Store(database.db);
-    const services = createCoreServices(registry, { store, db: database.db }, coreSettings(cfg));
+    const deps = { store, db: database.db };
+    const services = createCoreServices(registry, deps, coreSettings(cfg));
+    for (const [k, v] of createSecurityGroupServices(registry, deps, services.get('ports') as PortService)) services.set(k, v);
     const app = buildApi({
       registry,
       services,

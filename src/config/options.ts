@@ -94,6 +94,7 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     region_name: str(null, { ignored: true }),
     memcached_servers: str(null, { ignored: true }),
     token_cache_time: int(300, { min: 0 }),
+    http_connect_timeout: int(30, { min: 1 }),
   },
   oslo_policy: {
     policy_file: str('policy.yaml'),

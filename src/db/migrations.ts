@@ -137,8 +137,51 @@ const m001: Migration = {
   },
 };
 
+const m002: Migration = {
+  async up(db: K) {
+    await standard(
+      db.schema
+        .createTable('securitygroups')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('stateful', 'boolean', (c) => c.notNull()),
+    ).execute();
+    // One default group per project; the primary key settles concurrent first requests.
+    await db.schema
+      .createTable('default_security_groups')
+      .addColumn('project_id', 'varchar(255)', (c) => c.primaryKey())
+      .addColumn('security_group_id', 'varchar(36)', (c) => c.notNull().references('securitygroups.id').onDelete('cascade'))
+      .execute();
+    await standard(
+      db.schema
+        .createTable('securitygrouprules')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('security_group_id', 'varchar(36)', (c) => c.notNull().references('securitygroups.id').onDelete('cascade'))
+        .addColumn('remote_group_id', 'varchar(36)', (c) => c.references('securitygroups.id').onDelete('cascade'))
+        .addColumn('direction', 'varchar(16)', (c) => c.notNull())
+        .addColumn('ethertype', 'varchar(8)', (c) => c.notNull())
+        .addColumn('protocol', 'varchar(40)')
+        .addColumn('port_range_min', 'integer')
+        .addColumn('port_range_max', 'integer')
+        .addColumn('remote_ip_prefix', 'varchar(64)'),
+    ).execute();
+    await db.schema
+      .createTable('securitygroupportbindings')
+      .addColumn('port_id', 'varchar(36)', (c) => c.notNull().references('ports.id').onDelete('cascade'))
+      .addColumn('security_group_id', 'varchar(36)', (c) => c.notNull().references('securitygroups.id'))
+      .addPrimaryKeyConstraint('securitygroupportbindings_pkey', ['port_id', 'security_group_id'])
+      .execute();
+    await db.schema.createIndex('ix_securitygroups_project_id').on('securitygroups').column('project_id').execute();
+    await db.schema.createIndex('ix_sgrules_sg_id').on('securitygrouprules').column('security_group_id').execute();
+    await db.schema.createIndex('ix_sgbindings_sg_id').on('securitygroupportbindings').column('security_group_id').execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001,
+  '002_security_groups': m002,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -2,6 +2,7 @@
 // each adds to existing resources. /v2.0/extensions lists exactly the ones enabled here.
 import { attr, bool, json, virtual } from './attr.js';
 import { addressScopes, subnetpools } from './core.js';
+import { portSecurityGroups, securityGroupRules, securityGroups } from './security-groups.js';
 import type { ExtensionDef } from './types.js';
 import { UNSET } from './types.js';
 
@@ -119,6 +120,46 @@ export const EXTENSIONS: ExtensionDef[] = [
     '2016-12-11T00:00:00-00:00',
     {
       requiredExtensions: ['standard-attr-revisions'],
+    },
+  ),
+  ext('security-group', 'security-group', 'The security groups extension.', '2012-10-05T10:00:00-00:00', {
+    resources: [securityGroups, securityGroupRules],
+    attributes: { ports: { security_groups: portSecurityGroups } },
+  }),
+  ext(
+    'security-groups-normalized-cidr',
+    'Security Group Rule normalized CIDR',
+    'Show normalized remote CIDR in the security group rules',
+    '2020-07-27T00:00:00-00:00',
+    {
+      requiredExtensions: ['security-group'],
+    },
+  ),
+  ext(
+    'security-groups-shared-filtering',
+    'Security group filtering on the shared field',
+    'Support filtering security groups on the shared field',
+    '2021-01-25T00:00:00-00:00',
+    {
+      requiredExtensions: ['security-group'],
+    },
+  ),
+  ext(
+    'port-security-groups-filtering',
+    'Port filtering on security groups',
+    'Provides security groups filtering when listing ports',
+    '2021-01-22T00:00:00-00:00',
+    {
+      requiredExtensions: ['security-group'],
+    },
+  ),
+  ext(
+    'stateful-security-group',
+    'Stateful security group',
+    'Indicates if the security group is stateful or not',
+    '2019-11-26T09:00:00-00:00',
+    {
+      requiredExtensions: ['security-group'],
     },
   ),
   ext('sort-key-validation', 'Sort keys validation', 'Provides validation on sort keys.', '2018-06-18T10:00:00-00:00'),

@@ -538,7 +538,7 @@ describe('allowed address pairs', () => {
     const p = await s.port(net.id, { port_security_enabled: false });
     const u = await putPort(p.id, { allowed_address_pairs: [{ ip_address: '10.0.0.1', mac_address: '00:25:64:e8:19:dd' }] });
     expectError(u, 409, 'AddressPairAndPortSecurityRequired');
-    const q = await s.port(net.id, { allowed_address_pairs: [{ ip_address: '10.0.0.1' }] });
+    const q = await s.port(net.id, { allowed_address_pairs: [{ ip_address: '10.0.0.1' }], security_groups: [] });
     expectError(await putPort(q.id, { port_security_enabled: false }), 409, 'AddressPairAndPortSecurityRequired');
     const both = await putPort(q.id, { port_security_enabled: false, allowed_address_pairs: [] });
     assert.equal(both.status, 200);
@@ -709,8 +709,9 @@ describe('revisions', () => {
       { device_owner: 'compute:nova' },
       { mac_address: 'fa:16:3e:01:02:03' },
       { fixed_ips: [{ subnet_id: sub.id, ip_address: '10.110.0.77' }] },
-      { port_security_enabled: false },
+      { port_security_enabled: false, security_groups: [] },
       { port_security_enabled: true },
+      { security_groups: [p.security_groups[0]] },
       { allowed_address_pairs: [{ ip_address: '1.1.1.1/32' }] },
       { allowed_address_pairs: [] },
       { extra_dhcp_opts: [{ opt_name: 'bootfile-name', opt_value: 'pxelinux.0' }] },

@@ -3,7 +3,7 @@
 // Runs the compiled CLI (bin/neutrino.js → dist/), which `npm ci` builds through the prepare script.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -29,6 +29,25 @@ function assertBuilt(): void {
     assert.fail(`${BUILT} is missing: the CLI is not built. Run \`npm ci\` (prepare script) or \`npm run build\` first.`);
   }
 }
+
+/** Names the src/ files changed since dist/ was built: these tests would run stale code. */
+function staleSources(): string[] {
+  const built = statSync(BUILT).mtimeMs;
+  const src = join(ROOT, 'src');
+  return readdirSync(src, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && statSync(join(src, f)).mtimeMs > built)
+    .map((f) => `src/${f}`);
+}
+
+before(() => {
+  if (!existsSync(BUILT)) return;
+  const stale = staleSources();
+  if (stale.length) {
+    console.warn(
+      `warning: dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}: run \`npm run build\``,
+    );
+  }
+});
 
 async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {

@@ -28,7 +28,7 @@ export function ifMatchRevision(req: FastifyRequest): number | undefined {
     .filter((s) => s.startsWith('revision_number'));
   if (parts.length === 0) return undefined;
   if (parts.length > 1) throw badRequest('Multiple revision_number etags are not supported.');
-  const m = /^revision_number=(\d+)$/.exec(parts[0]);
+  const m = /^revision_number=(-?\d+)$/.exec(parts[0]);
   if (!m) throw badRequest('Revision number etag must be in the format of revision_number=<int>');
   return Number(m[1]);
 }

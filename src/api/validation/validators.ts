@@ -587,9 +587,20 @@ export function validateRegex(data: unknown, pattern?: unknown): string | null {
   return `${q(data)} is not a valid input`;
 }
 
+/** Security group names: any string but 'default', which each project has exactly once. */
+function validateNameNotDefault(data: unknown, maxLen?: unknown): string | null {
+  const reason = validateString(data, maxLen);
+  if (reason !== null) return reason;
+  if ((data as string).toLowerCase() === 'default') {
+    throw new NeutronError('SecurityGroupDefaultAlreadyExists', 409, 'Default security group already exists.');
+  }
+  return null;
+}
+
 // --- the registry ------------------------------------------------------------------
 
 export const validators: Record<string, Validator> = {
+  'type:name_not_default': validateNameNotDefault,
   'type:dict': validateDict,
   'type:dict_or_none': orNone(validateDict),
   'type:dict_or_empty': (d, a) => (isDict(d) && Object.keys(d).length === 0 ? null : validateDict(d, a)),

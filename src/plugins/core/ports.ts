@@ -2,7 +2,7 @@
 // options, with Neutron's rules for creating and changing each.
 import { badRequest, errors, invalidInput, NeutronError, policyNotAuthorized } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
-import type { EB } from '../../db/store.js';
+import type { EB, VirtualFilter } from '../../db/store.js';
 import { chunks } from '../../db/store.js';
 import { checkSubnetIp, eui64, normalizeIp } from '../../ipam/address.js';
 import { type AllocationSource, pickAddress } from '../../ipam/allocator.js';
@@ -21,11 +21,25 @@ interface FixedIp {
 
 const set = (v: unknown) => v !== UNSET && v !== undefined;
 
+/**
+ * What an extension (security groups, later bindings, QoS …) adds to ports, in the shape of
+ * ML2's extension drivers: process the create/update inside the transaction, extend the dict.
+ * Its attributes are virtual: the extension stores them itself.
+ */
+export interface PortExtension {
+  readonly attributes: string[];
+  processCreate(db: DB, ctx: Context, port: Dict, item: Dict): Promise<void>;
+  processUpdate(db: DB, ctx: Context, port: Dict, changes: Dict): Promise<void>;
+  extend(db: DB, ports: Dict[]): Promise<void>;
+  filters?: Record<string, VirtualFilter>;
+}
+
 export class PortService extends BaseService {
   protected notFoundType = 'Port';
   protected notFoundLabel = 'Port';
   networks!: NetworkService;
   subnets!: SubnetService;
+  readonly extensions: PortExtension[] = [];
 
   constructor(
     def: BaseService['def'],
@@ -51,6 +65,10 @@ export class PortService extends BaseService {
   }
 
   protected override virtualFilters() {
+    return Object.assign({}, ...this.extensions.map((e) => e.filters ?? {}), this.fixedIpFilters());
+  }
+
+  private fixedIpFilters(): Record<string, VirtualFilter> {
     // fixed_ips=ip_address=X / subnet_id=Y / ip_address_substr=Z arrive as {key: [values]}, one
     // dict per query value. As in Neutron, they are merged into one dict, and one allocation of
     // the port must match every key (any of its values).
@@ -101,6 +119,7 @@ export class PortService extends BaseService {
         byPort.get(r.port_id as string)?.push({ subnet_id: r.subnet_id as string, ip_address: r.ip_address as string });
     }
     for (const d of dicts) d.fixed_ips = byPort.get(d.id as string);
+    for (const e of this.extensions) await e.extend(db, dicts);
   }
 
   protected override async fetch(db: DB, ctx: Context, id: string): Promise<Dict> {
@@ -313,6 +332,8 @@ export class PortService extends BaseService {
       : await this.allocateDefault(db, subnets, mac, owner);
     await this.store.insert(db, this.def, p);
     await this.insertIps(db, p.id as string, networkId, ips);
+    p.fixed_ips = ips;
+    for (const e of this.extensions) await e.processCreate(db, ctx, p, item);
     return p.id as string;
   }
 
@@ -351,7 +372,9 @@ export class PortService extends BaseService {
       // SLAAC addresses follow the MAC.
       await this.refreshAutoAddresses(db, obj, mac);
     }
-    const { fixed_ips: _ignored, ...columns } = changes;
+    for (const e of this.extensions) await e.processUpdate(db, ctx, obj, changes);
+    const columns = { ...changes };
+    for (const virtualAttr of ['fixed_ips', ...this.extensions.flatMap((e) => e.attributes)]) delete columns[virtualAttr];
     await super.updateOne(db, ctx, obj, columns);
   }
 

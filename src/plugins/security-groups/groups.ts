@@ -1,0 +1,158 @@
+// Security groups: one `default` group per project, made on first need with Neutron's four
+// rules; new groups get the two egress rules; a group in use or a project's default cannot go.
+import { randomUUID } from 'node:crypto';
+import { NeutronError } from '../../common/errors.js';
+import type { DB } from '../../db/connection.js';
+import type { ListOptions } from '../../db/store.js';
+import { chunks, type EB, nowStamp } from '../../db/store.js';
+import { canonicalCidr } from '../../ipam/address.js';
+import type { Context } from '../context.js';
+import { BaseService, type Dict } from '../service.js';
+import type { SecurityGroupRuleService } from './rules.js';
+
+export const isUniqueViolation = (err: unknown): boolean => {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  return code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+};
+
+export class SecurityGroupService extends BaseService {
+  protected notFoundType = 'SecurityGroup';
+  protected notFoundLabel = 'Security group';
+  rules!: SecurityGroupRuleService;
+
+  protected override scope(ctx: Context) {
+    if (ctx.isAdmin) return undefined;
+    return (eb: EB) => eb('securitygroups.project_id', '=', ctx.projectId ?? '');
+  }
+
+  protected override virtualFilters() {
+    return {
+      // No RBAC sharing yet, so no group is shared: shared=False matches all, shared=True none.
+      shared: (eb: EB, values: unknown[]) => (values.includes(false) ? eb.and([]) : eb.or([])),
+    };
+  }
+
+  protected override async extend(db: DB, dicts: Dict[]): Promise<void> {
+    await super.extend(db, dicts);
+    if (dicts.length === 0) return;
+    const ids = dicts.map((d) => d.id as string);
+    const rules = await this.rules.ofGroups(db, ids);
+    for (const d of dicts) {
+      d.security_group_rules = rules.get(d.id as string) ?? [];
+      d.shared = false;
+    }
+  }
+
+  override async list(ctx: Context, opts: ListOptions): Promise<Dict[]> {
+    if (!ctx.isAdmin && ctx.projectId) await this.tx((db) => this.ensureDefault(db, ctx.projectId as string));
+    return super.list(ctx, opts);
+  }
+
+  /** The project's default group id, creating it (with its rules) when missing. */
+  async ensureDefault(db: DB, projectId: string): Promise<string> {
+    const existing = await db
+      .selectFrom('default_security_groups')
+      .select('security_group_id')
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
+    if (existing) return existing.security_group_id as string;
+    const id = await this.insertGroup(db, projectId, 'default', 'Default security group', true);
+    await db.insertInto('default_security_groups').values({ project_id: projectId, security_group_id: id }).execute();
+    return id;
+  }
+
+  private async insertGroup(db: DB, projectId: string, name: string, description: string, isDefault: boolean): Promise<string> {
+    const now = nowStamp();
+    const group = {
+      id: randomUUID(),
+      project_id: projectId,
+      name,
+      description,
+      stateful: true,
+      created_at: now,
+      updated_at: now,
+      revision_number: 0,
+    };
+    await this.store.insert(db, this.def, group);
+    for (const ethertype of ['IPv4', 'IPv6']) {
+      await this.rules.insertRule(db, { security_group_id: group.id, project_id: projectId, direction: 'egress', ethertype });
+      if (isDefault) {
+        await this.rules.insertRule(db, {
+          security_group_id: group.id,
+          project_id: projectId,
+          direction: 'ingress',
+          ethertype,
+          remote_group_id: group.id,
+        });
+      }
+    }
+    return group.id;
+  }
+
+  protected async createOne(db: DB, _ctx: Context, item: Dict): Promise<string> {
+    const project = item.project_id as string;
+    await this.ensureDefault(db, project);
+    const id = await this.insertGroup(db, project, item.name as string, (item.description as string) ?? '', false);
+    if (item.stateful === false) await this.store.update(db, this.def, id, { stateful: false }, false);
+    return id;
+  }
+
+  async isDefault(db: DB, id: string): Promise<boolean> {
+    return (
+      (await db
+        .selectFrom('default_security_groups')
+        .select('project_id')
+        .where('security_group_id', '=', id)
+        .executeTakeFirst()) !== undefined
+    );
+  }
+
+  private async inUse(db: DB, id: string): Promise<boolean> {
+    return (
+      (await db
+        .selectFrom('securitygroupportbindings')
+        .select('port_id')
+        .where('security_group_id', '=', id)
+        .limit(1)
+        .executeTakeFirst()) !== undefined
+    );
+  }
+
+  protected override async updateOne(db: DB, ctx: Context, obj: Dict, changes: Dict): Promise<void> {
+    if ('name' in changes && changes.name !== obj.name && (await this.isDefault(db, obj.id as string))) {
+      throw new NeutronError('SecurityGroupCannotUpdateDefault', 409, 'Updating default security group not allowed.');
+    }
+    if ('stateful' in changes && changes.stateful !== obj.stateful && (await this.inUse(db, obj.id as string))) {
+      throw new NeutronError('SecurityGroupInUse', 409, `Security Group ${obj.id} in use.`);
+    }
+    await super.updateOne(db, ctx, obj, changes);
+  }
+
+  protected override async deleteOne(db: DB, ctx: Context, obj: Dict): Promise<void> {
+    const id = obj.id as string;
+    if (!ctx.isAdmin && (await this.isDefault(db, id))) {
+      throw new NeutronError('SecurityGroupCannotRemoveDefault', 409, 'Removing default security group not allowed.');
+    }
+    if (await this.inUse(db, id)) throw new NeutronError('SecurityGroupInUse', 409, `Security Group ${id} in use.`);
+    await db.deleteFrom('default_security_groups').where('security_group_id', '=', id).execute();
+    await db.deleteFrom('securitygrouprules').where('security_group_id', '=', id).execute();
+    await db.deleteFrom('securitygrouprules').where('remote_group_id', '=', id).execute();
+    await super.deleteOne(db, ctx, obj);
+  }
+
+  /** Groups of many ports at once: port id → group ids. */
+  async ofPorts(db: DB, portIds: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>(portIds.map((p) => [p, []]));
+    for (const chunk of chunks(portIds, 500)) {
+      const rows = await db
+        .selectFrom('securitygroupportbindings')
+        .select(['port_id', 'security_group_id'])
+        .where('port_id', 'in', chunk)
+        .execute();
+      for (const r of rows) out.get(r.port_id as string)?.push(r.security_group_id as string);
+    }
+    return out;
+  }
+}
+
+export const normalizedCidr = (prefix: unknown): string | null => (typeof prefix === 'string' ? canonicalCidr(prefix) : null);
