@@ -4,8 +4,8 @@ import { type Authenticator, NoAuth } from './api/auth.js';
 import { KeystoneAuth } from './api/keystone.js';
 import { buildApi } from './api/server.js';
 import { type Config, ConfigError, opt } from './config/load.js';
-import { type Database, openDatabase } from './db/connection.js';
-import { upgrade } from './db/migrations.js';
+import { type Database, DatabaseUrlError, openDatabase } from './db/connection.js';
+import { isUpToDate, upgrade } from './db/migrations.js';
 import { Store } from './db/store.js';
 import { createCoreServices } from './plugins/core/index.js';
 import type { PortService } from './plugins/core/ports.js';
@@ -50,11 +50,18 @@ function authenticator(cfg: Config): Authenticator {
 }
 
 export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Promise<Neutrino> {
-  const database = await openDatabase(databaseUrl(cfg));
+  const database = await openDatabase(databaseUrl(cfg)).catch((err) => {
+    throw err instanceof DatabaseUrlError ? new ConfigError(err.message) : err;
+  });
   try {
     if (options.migrate) await upgrade(database.db);
+    else if (!(await isUpToDate(database.db))) {
+      throw new ConfigError(
+        `the database schema is not up to date: run 'neutrino db upgrade' with the same [database] connection`,
+      );
+    }
     const registry = buildRegistry();
-    const store = new Store(database.db);
+    const store = new Store(database.db, database.dialect);
     const deps = { store, db: database.db };
     const services = createCoreServices(registry, deps, coreSettings(cfg));
     for (const [k, v] of createSecurityGroupServices(registry, deps, services.get('ports') as PortService)) services.set(k, v);

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { buildNeutrino, databaseUrl } from '../app.js';
 import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
-import { openDatabase } from '../db/connection.js';
+import { DatabaseUrlError, openDatabase } from '../db/connection.js';
 import { upgrade } from '../db/migrations.js';
 
 interface CommonFlags {
@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof DatabaseUrlError) {
       console.error(`neutrino: configuration error: ${err.message}`);
       process.exit(2);
     }

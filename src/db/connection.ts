@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 
 // biome-ignore lint/suspicious/noExplicitAny: tables are derived from resource definitions at run time
 export type DB = Kysely<any>;
@@ -31,6 +31,24 @@ export function parseDbUrl(url: string): { dialect: 'sqlite'; path: string } | {
   throw new DatabaseUrlError(`[database] connection: unsupported database '${scheme}' (use sqlite or postgresql)`);
 }
 
+/** Kysely prepares every query anew; preparing costs more than running most of ours, so
+ * statements are reused by SQL text (a bounded cache: the SQL of IN-lists varies). */
+function cachingPrepare(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = sqlite.prepare(sql);
+        if (cache.size >= 500) cache.delete(cache.keys().next().value as string);
+        cache.set(sql, stmt);
+      }
+      return stmt as unknown as SqliteStatement;
+    },
+  };
+}
+
 export async function openDatabase(url: string): Promise<Database> {
   const target = parseDbUrl(url);
   if (target.dialect === 'postgresql') {
@@ -43,6 +61,6 @@ export async function openDatabase(url: string): Promise<Database> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db: DB = new Kysely({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db: DB = new Kysely({ dialect: new SqliteDialect({ database: cachingPrepare(sqlite) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }

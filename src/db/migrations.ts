@@ -204,6 +204,12 @@ export async function upgrade(db: DB): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+/** Whether every migration has been applied. */
+export async function isUpToDate(db: DB): Promise<boolean> {
+  const latest = Object.keys(MIGRATIONS).sort().at(-1);
+  return (await currentVersion(db)) === latest;
+}
+
 export async function currentVersion(db: DB): Promise<string | null> {
   try {
     const row = await sql<{ name: string }>`select name from neutrino_migrations order by name desc limit 1`.execute(db);

@@ -1,7 +1,7 @@
 // Generic persistence for any resource definition: the row ↔ dict mapping, listing with filters,
 // tag filters, sorting and marker pagination, revision bumps and tags. Resource-specific rules
 // live in the plugins; this file knows only what the definitions say.
-import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
+import { type ExpressionBuilder, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import type { AttributeDef, ResourceDef } from '../resources/types.js';
 import type { DB } from './connection.js';
 
@@ -93,7 +93,18 @@ export type VirtualFilter = (eb: EB, values: unknown[]) => ReturnType<EB['and']>
 export class Store {
   readonly mappings = new Map<string, Mapping>();
 
-  constructor(readonly db: DB) {}
+  constructor(
+    readonly db: DB,
+    readonly dialect: 'sqlite' | 'postgresql' = 'sqlite',
+  ) {}
+
+  /** The right-hand side of `column IN (…)` for many values, as one bound parameter so the
+   * statement text (and its prepared form) is the same whatever the count. */
+  anyOf(values: string[]): RawBuilder<string> {
+    return this.dialect === 'postgresql'
+      ? sql<string>`(select unnest(${values}::text[]))`
+      : sql<string>`(select value from json_each(${JSON.stringify(values)}))`;
+  }
 
   mapping(def: ResourceDef): Mapping {
     let m = this.mappings.get(def.collection);
@@ -174,7 +185,9 @@ export class Store {
     if (opts.changedSince) q = q.where(`${def.table}.updated_at`, '>=', opts.changedSince);
 
     const sorts = [...opts.sorts];
-    if (!sorts.some(([k]) => k === 'id')) sorts.push(['id', 'asc']);
+    // Paging needs a total order; a plain list is returned in index order, as Neutron does.
+    const paging = Boolean(opts.limit || opts.marker || opts.pageReverse);
+    if ((paging || sorts.length) && !sorts.some(([k]) => k === 'id')) sorts.push(['id', 'asc']);
     const reverse = opts.pageReverse === true;
     const eff = sorts.map(([k, d]): [string, 'asc' | 'desc'] => [
       `${def.table}.${m.byAttr.get(k)?.column ?? k}`,
@@ -209,10 +222,8 @@ export class Store {
     const out = new Map<string, string[]>();
     if (ids.length === 0) return out;
     for (const id of ids) out.set(id, []);
-    for (const chunk of chunks(ids, 500)) {
-      const rows = await db.selectFrom('tags').select(['resource_id', 'tag']).where('resource_id', 'in', chunk).execute();
-      for (const r of rows) out.get(r.resource_id as string)?.push(r.tag as string);
-    }
+    const rows = await db.selectFrom('tags').select(['resource_id', 'tag']).where('resource_id', 'in', this.anyOf(ids)).execute();
+    for (const r of rows) out.get(r.resource_id as string)?.push(r.tag as string);
     for (const tags of out.values()) tags.sort();
     return out;
   }
@@ -260,10 +271,4 @@ function applyTagFilters(q: Query, table: string, f?: TagFilters): Query {
     q = q.where(idCol, 'not in', (eb: EB) => eb.selectFrom('tags').select('resource_id').where('tag', 'in', any));
   }
   return q;
-}
-
-export function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

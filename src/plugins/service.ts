@@ -90,18 +90,20 @@ export abstract class BaseService implements ResourceService {
     return ctx.isAdmin || obj.project_id === ctx.projectId;
   }
 
-  protected async fetch(db: DB, ctx: Context, id: string): Promise<Dict> {
+  /** One visible object; `full` adds its virtual attributes (tags, children). */
+  protected async fetch(db: DB, ctx: Context, id: string, full = true): Promise<Dict> {
     if (!UUID_RE.test(id)) throw this.notFound(id);
     const scope = this.scope(ctx);
     const rows = await this.store.list(db, this.def, { filters: { id: [id] }, sorts: [] }, scope, {});
     if (rows.length === 0) throw this.notFound(id);
-    await this.extend(db, rows);
+    if (full) await this.extend(db, rows);
     return rows[0];
   }
 
-  /** An object the caller can see, for use inside another service's transaction. */
-  visible(db: DB, ctx: Context, id: string): Promise<Dict> {
-    return this.fetch(db, ctx, id);
+  /** An object the caller can see, for use inside another service's transaction; only its
+   * stored columns unless `full`. */
+  visible(db: DB, ctx: Context, id: string, full = false): Promise<Dict> {
+    return this.fetch(db, ctx, id, full);
   }
 
   /** Fetches an object the caller may modify: 404 when invisible, 403 when visible but not theirs. */

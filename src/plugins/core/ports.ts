@@ -3,7 +3,6 @@
 import { badRequest, errors, invalidInput, NeutronError, policyNotAuthorized } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { EB, VirtualFilter } from '../../db/store.js';
-import { chunks } from '../../db/store.js';
 import { checkSubnetIp, eui64, normalizeIp } from '../../ipam/address.js';
 import { type AllocationSource, pickAddress } from '../../ipam/allocator.js';
 import { randomMac } from '../../ipam/mac.js';
@@ -102,7 +101,7 @@ export class PortService extends BaseService {
     if (dicts.length === 0) return;
     const byPort = new Map<string, FixedIp[]>();
     for (const d of dicts) byPort.set(d.id as string, []);
-    for (const chunk of chunks([...byPort.keys()], 500)) {
+    {
       const rows = await db
         .selectFrom('ipallocations')
         .innerJoin('subnets', 'subnets.id', 'ipallocations.subnet_id')
@@ -111,7 +110,7 @@ export class PortService extends BaseService {
           'ipallocations.subnet_id as subnet_id',
           'ipallocations.ip_address as ip_address',
         ])
-        .where('ipallocations.port_id', 'in', chunk)
+        .where('ipallocations.port_id', 'in', this.store.anyOf([...byPort.keys()]))
         .orderBy('subnets.ip_version')
         .orderBy('subnets.created_at')
         .execute();
@@ -122,8 +121,8 @@ export class PortService extends BaseService {
     for (const e of this.extensions) await e.extend(db, dicts);
   }
 
-  protected override async fetch(db: DB, ctx: Context, id: string): Promise<Dict> {
-    const port = await super.fetch(db, ctx, id);
+  protected override async fetch(db: DB, ctx: Context, id: string, full = true): Promise<Dict> {
+    const port = await super.fetch(db, ctx, id, full);
     if (!ctx.isAdmin) {
       const net = await db
         .selectFrom('networks')

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { ListOptions } from '../../db/store.js';
-import { chunks, type EB, nowStamp } from '../../db/store.js';
+import { type EB, nowStamp } from '../../db/store.js';
 import { canonicalCidr } from '../../ipam/address.js';
 import type { Context } from '../context.js';
 import { BaseService, type Dict } from '../service.js';
@@ -143,11 +143,11 @@ export class SecurityGroupService extends BaseService {
   /** Groups of many ports at once: port id → group ids. */
   async ofPorts(db: DB, portIds: string[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>(portIds.map((p) => [p, []]));
-    for (const chunk of chunks(portIds, 500)) {
+    {
       const rows = await db
         .selectFrom('securitygroupportbindings')
         .select(['port_id', 'security_group_id'])
-        .where('port_id', 'in', chunk)
+        .where('port_id', 'in', this.store.anyOf(portIds))
         .execute();
       for (const r of rows) out.get(r.port_id as string)?.push(r.security_group_id as string);
     }

@@ -33,8 +33,8 @@ export class PortSecurityGroups implements PortExtension {
     return unique;
   }
 
-  private async bind(db: DB, portId: string, ids: string[]): Promise<void> {
-    await db.deleteFrom('securitygroupportbindings').where('port_id', '=', portId).execute();
+  private async bind(db: DB, portId: string, ids: string[], replace = true): Promise<void> {
+    if (replace) await db.deleteFrom('securitygroupportbindings').where('port_id', '=', portId).execute();
     if (ids.length) {
       await db
         .insertInto('securitygroupportbindings')
@@ -53,7 +53,7 @@ export class PortSecurityGroups implements PortExtension {
       ids = await this.checkVisible(db, ctx, asked as string[]);
       if (ids.length && port.port_security_enabled !== true) throw errors.portSecurityAndIpRequiredForSecurityGroups();
     }
-    await this.bind(db, port.id as string, ids);
+    await this.bind(db, port.id as string, ids, false);
   }
 
   async processUpdate(db: DB, ctx: Context, port: Dict, changes: Dict): Promise<void> {

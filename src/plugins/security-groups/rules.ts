@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { SG_PROTOCOLS } from '../../api/validation/security-group-converters.js';
 import { NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
-import { chunks, type EB, nowStamp } from '../../db/store.js';
+import { type EB, nowStamp } from '../../db/store.js';
 import { canonicalCidr, parseCidr } from '../../ipam/address.js';
 import type { Context } from '../context.js';
 import { BaseService, type Dict } from '../service.js';
@@ -58,11 +58,11 @@ export class SecurityGroupRuleService extends BaseService {
     if (dicts.length === 0) return;
     const groups = [...new Set(dicts.map((d) => d.security_group_id as string))];
     const defaults = new Set<string>();
-    for (const chunk of chunks(groups, 500)) {
+    {
       const rows = await db
         .selectFrom('default_security_groups')
         .select('security_group_id')
-        .where('security_group_id', 'in', chunk)
+        .where('security_group_id', 'in', this.store.anyOf(groups))
         .execute();
       for (const r of rows) defaults.add(r.security_group_id as string);
     }
@@ -77,11 +77,11 @@ export class SecurityGroupRuleService extends BaseService {
     const out = new Map<string, Dict[]>(groupIds.map((g) => [g, []]));
     const m = this.store.mapping(this.def);
     const all: Dict[] = [];
-    for (const chunk of chunks(groupIds, 500)) {
+    {
       const rows = await db
         .selectFrom('securitygrouprules')
         .selectAll()
-        .where('security_group_id', 'in', chunk)
+        .where('security_group_id', 'in', this.store.anyOf(groupIds))
         .orderBy('created_at')
         .orderBy('id')
         .execute();
