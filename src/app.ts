@@ -4,7 +4,7 @@ import { type Authenticator, NoAuth } from './api/auth.js';
 import { KeystoneAuth } from './api/keystone.js';
 import { buildApi } from './api/server.js';
 import { type Config, ConfigError, opt } from './config/load.js';
-import { type Database, DatabaseUrlError, openDatabase } from './db/connection.js';
+import { type Database, DatabaseUrlError, openDatabase, parseDbUrl } from './db/connection.js';
 import { isUpToDate, upgrade } from './db/migrations.js';
 import { Store } from './db/store.js';
 import { createCoreServices } from './plugins/core/index.js';
@@ -25,9 +25,33 @@ export interface BuildOptions {
   logger?: boolean | object;
 }
 
+export const NOT_UP_TO_DATE =
+  "the database schema is not up to date: run 'neutrino db upgrade' with the same [database] connection";
+
 export function databaseUrl(cfg: Config): string {
   const url = opt.strOrNull(cfg, 'database', 'connection');
   return url ?? `sqlite:///${opt.str(cfg, 'DEFAULT', 'state_path')}/neutrino.sqlite`;
+}
+
+/** The database of `[database] connection`, with `[database] max_pool_size` connections per
+ * process on PostgreSQL; a bad URL is a configuration error. */
+export function openConfiguredDatabase(cfg: Config): Promise<Database> {
+  return openDatabase(databaseUrl(cfg), { poolSize: opt.int(cfg, 'database', 'max_pool_size') }).catch((err) => {
+    throw err instanceof DatabaseUrlError ? new ConfigError(err.message) : err;
+  });
+}
+
+/** `[DEFAULT] api_workers`, checked against the database: several worker processes need a
+ * database server, since SQLite is embedded and admits one writer at a time. */
+export function apiWorkers(cfg: Config): number {
+  const n = opt.int(cfg, 'DEFAULT', 'api_workers');
+  if (n > 1 && parseDbUrl(databaseUrl(cfg)).dialect === 'sqlite') {
+    throw new ConfigError(
+      `[DEFAULT] api_workers = ${n} needs PostgreSQL ([database] connection = postgresql://…): ` +
+        'SQLite is embedded and single-writer, so it serves one API process (api_workers = 1)',
+    );
+  }
+  return n;
 }
 
 function authenticator(cfg: Config): Authenticator {
@@ -50,15 +74,11 @@ function authenticator(cfg: Config): Authenticator {
 }
 
 export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Promise<Neutrino> {
-  const database = await openDatabase(databaseUrl(cfg)).catch((err) => {
-    throw err instanceof DatabaseUrlError ? new ConfigError(err.message) : err;
-  });
+  const database = await openConfiguredDatabase(cfg);
   try {
     if (options.migrate) await upgrade(database.db);
     else if (!(await isUpToDate(database.db))) {
-      throw new ConfigError(
-        `the database schema is not up to date: run 'neutrino db upgrade' with the same [database] connection`,
-      );
+      throw new ConfigError(NOT_UP_TO_DATE);
     }
     const registry = buildRegistry();
     const store = new Store(database.db, database.dialect);

@@ -1,9 +1,13 @@
-// The `neutrino` command: server, all-in-one, db upgrade.
+// The `neutrino` command: server, all-in-one, db upgrade. With `[DEFAULT] api_workers = N > 1`
+// the server runs as a supervising primary and N worker processes sharing the port (node:cluster);
+// each worker runs this same command line and takes the worker branch of `serve`.
 import { Command, Option } from 'commander';
-import { buildNeutrino, databaseUrl } from '../app.js';
+import cluster from 'node:cluster';
+import { apiWorkers, buildNeutrino, NOT_UP_TO_DATE, openConfiguredDatabase } from '../app.js';
 import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
-import { DatabaseUrlError, openDatabase } from '../db/connection.js';
-import { upgrade } from '../db/migrations.js';
+import { DatabaseUrlError } from '../db/connection.js';
+import { isUpToDate, upgrade } from '../db/migrations.js';
+import { superviseWorkers } from './workers.js';
 
 interface CommonFlags {
   configFile: string[];
@@ -40,8 +44,22 @@ function configFrom(flags: CommonFlags, presets: Array<[string, string, unknown]
 }
 
 async function serve(cfg: Config, migrate: boolean): Promise<void> {
+  const workers = apiWorkers(cfg);
+  if (workers > 1 && cluster.isPrimary) {
+    // The primary prepares the database once, then only supervises the workers.
+    const database = await openConfiguredDatabase(cfg);
+    try {
+      if (migrate) await upgrade(database.db);
+      else if (!(await isUpToDate(database.db))) throw new ConfigError(NOT_UP_TO_DATE);
+    } finally {
+      await database.close();
+    }
+    await superviseWorkers(workers, `${opt.str(cfg, 'DEFAULT', 'bind_host')}:${opt.int(cfg, 'DEFAULT', 'bind_port')}`);
+    return;
+  }
   const logger = { level: opt.bool(cfg, 'DEFAULT', 'debug') ? 'debug' : 'info' };
-  const neutrino = await buildNeutrino(cfg, { migrate, logger });
+  // A worker's database was prepared by the primary.
+  const neutrino = await buildNeutrino(cfg, { migrate: migrate && cluster.isPrimary, logger });
   const host = opt.str(cfg, 'DEFAULT', 'bind_host');
   const port = opt.int(cfg, 'DEFAULT', 'bind_port');
   await neutrino.app.listen({ host, port });
@@ -70,7 +88,7 @@ export async function main(argv: string[]): Promise<void> {
   const db = program.command('db').description('database maintenance');
   withCommonFlags(db.command('upgrade').description('apply pending schema migrations')).action(async (flags: CommonFlags) => {
     const cfg = configFrom(flags);
-    const database = await openDatabase(databaseUrl(cfg));
+    const database = await openConfiguredDatabase(cfg);
     try {
       const applied = await upgrade(database.db);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');

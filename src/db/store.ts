@@ -1,9 +1,10 @@
 // Generic persistence for any resource definition: the row ↔ dict mapping, listing with filters,
 // tag filters, sorting and marker pagination, revision bumps and tags. Resource-specific rules
 // live in the plugins; this file knows only what the definitions say.
-import { type ExpressionBuilder, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import type { ExpressionBuilder, RawBuilder, SelectQueryBuilder } from 'kysely';
 import type { AttributeDef, ResourceDef } from '../resources/types.js';
 import type { DB } from './connection.js';
+import { type Dialect, type DialectName, dialectOf } from './dialects/index.js';
 
 export type Dict = Record<string, unknown>;
 // biome-ignore lint/suspicious/noExplicitAny: tables are derived from definitions at run time
@@ -26,7 +27,10 @@ export class Mapping {
   readonly columns: Array<{ attr: string; column: string; bool: boolean; json: boolean }> = [];
   readonly byAttr = new Map<string, { column: string; bool: boolean; json: boolean }>();
 
-  constructor(readonly def: ResourceDef) {
+  constructor(
+    readonly def: ResourceDef,
+    private readonly dialect: Dialect = dialectOf('sqlite'),
+  ) {
     for (const [attrName, a] of Object.entries(def.attributes)) {
       const column = columnOf(a, attrName);
       if (!column) continue;
@@ -49,7 +53,7 @@ export class Mapping {
   toDb(c: { bool: boolean; json: boolean }, v: unknown): unknown {
     if (v === undefined) return null;
     if (c.json) return JSON.stringify(v);
-    if (c.bool) return v === null ? null : v ? 1 : 0;
+    if (c.bool) return v === null ? null : this.dialect.bool(Boolean(v));
     return v;
   }
 
@@ -63,6 +67,7 @@ export class Mapping {
     return dict;
   }
 
+  /** An attribute's value as stored, for comparing a column with it (booleans differ by dialect). */
   filterValue(attr: string, v: unknown): unknown {
     const c = this.byAttr.get(attr);
     return c ? this.toDb(c, v) : v;
@@ -92,24 +97,31 @@ export type VirtualFilter = (eb: EB, values: unknown[]) => ReturnType<EB['and']>
 
 export class Store {
   readonly mappings = new Map<string, Mapping>();
+  /** What differs between SQLite and PostgreSQL. */
+  readonly sql: Dialect;
 
   constructor(
     readonly db: DB,
-    readonly dialect: 'sqlite' | 'postgresql' = 'sqlite',
-  ) {}
+    readonly dialect: DialectName = 'sqlite',
+  ) {
+    this.sql = dialectOf(dialect);
+  }
 
   /** The right-hand side of `column IN (…)` for many values, as one bound parameter so the
    * statement text (and its prepared form) is the same whatever the count. */
   anyOf(values: string[]): RawBuilder<string> {
-    return this.dialect === 'postgresql'
-      ? sql<string>`(select unnest(${values}::text[]))`
-      : sql<string>`(select value from json_each(${JSON.stringify(values)}))`;
+    return this.sql.anyOf(values);
+  }
+
+  /** The stored form of a boolean, for hand-written comparisons with a boolean column. */
+  bool(v: boolean): unknown {
+    return this.sql.bool(v);
   }
 
   mapping(def: ResourceDef): Mapping {
     let m = this.mappings.get(def.collection);
     if (!m) {
-      m = new Mapping(def);
+      m = new Mapping(def, this.sql);
       this.mappings.set(def.collection, m);
     }
     return m;
@@ -209,7 +221,9 @@ export class Store {
         ),
       );
     }
-    for (const [col, dir] of eff) q = q.orderBy(col, dir);
+    // NULLs sort as the smallest value everywhere (SQLite's and MySQL's order, so Neutron's).
+    for (const [col, dir] of eff)
+      q = this.sql.nullsAsSmallest ? q.orderBy(col, (ob) => (dir === 'asc' ? ob.asc().nullsFirst() : ob.desc().nullsLast())) : q.orderBy(col, dir);
     if (opts.limit && opts.limit > 0) q = q.limit(opts.limit);
     const rows = (await q.execute()) as Dict[];
     const dicts = rows.map((r) => m.fromRow(r));

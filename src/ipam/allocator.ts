@@ -1,6 +1,6 @@
 // Picks free addresses in a subnet's allocation pools, as Neutron's IPAM does: a random free
-// address (so concurrent allocators rarely collide), falling back to a scan when the pools are
-// dense. The caller's unique key on (subnet, address) stays the final arbiter.
+// address (so concurrent allocators rarely collide), falling back to a scan from a random point
+// when the pools are dense. The caller's unique key on (subnet, address) stays the final arbiter.
 import { randomBytes, randomInt } from 'node:crypto';
 import { formatIp, type IpRange, type IpVersion, ipToBigint } from './address.js';
 
@@ -56,10 +56,14 @@ export async function pickAddress(
     const ip = formatIp(version, nth(rs, randomBigint(total)));
     if (!exclude.has(ip) && !(await source.isTaken(ip))) return ip;
   }
+  // Dense pools: scan from a random point (wrapping round), so that concurrent allocators, and
+  // a transaction retried after losing an address to another, rarely pick the same one.
   const taken = new Set((await source.allTaken()).map((a) => ipToBigint(a)));
   for (const a of exclude) taken.add(ipToBigint(a));
-  for (const r of rs) {
-    for (let v = r.first; v <= r.last; v++) if (!taken.has(v)) return formatIp(version, v);
+  const start = randomBigint(total);
+  for (let i = 0n; i < total; i++) {
+    const v = nth(rs, (start + i) % total);
+    if (!taken.has(v)) return formatIp(version, v);
   }
   return null;
 }

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, errors, type NeutronError, notFound, policyNotAuthorized } from '../common/errors.js';
 import type { DB } from '../db/connection.js';
+import { type DbErrorKind, dbErrorKind, uniqueViolationTarget } from '../db/dialects/index.js';
 import { type Dict, type EB, type ListOptions, nowStamp, type Store, type VirtualFilter } from '../db/store.js';
 import type { ResourceDef } from '../resources/types.js';
 import type { Context } from './context.js';
@@ -55,9 +56,10 @@ export abstract class BaseService implements ResourceService {
     return this.deps.db;
   }
 
-  /** Runs `fn` in one transaction. */
+  /** Runs `fn` in one transaction, again when a concurrent transaction got in its way (see
+   * `transaction`); `fn` must be safe to run more than once. */
   protected tx<T>(fn: (db: DB) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(fn);
+    return transaction(this.store, fn);
   }
 
   notFound(id: string): NeutronError {
@@ -224,4 +226,47 @@ export abstract class BaseService implements ResourceService {
       return next.sort();
     });
   }
+}
+
+/** Attempts of one transaction before a conflict is reported (409). */
+export const TX_ATTEMPTS = 12;
+
+/**
+ * Runs `fn` in one write transaction. On PostgreSQL the transaction is SERIALIZABLE, so any
+ * check-then-write that another process could interleave with fails as a serialization failure
+ * instead of committing a wrong result. A transaction that fails that way, or on a unique or
+ * foreign key another one just took or removed (an IP, a MAC, a project's default group, a
+ * network deleted meanwhile), is run again from the start after a short random pause: it then
+ * sees what the other committed and either succeeds (another free address) or fails with the
+ * API's own error (IpAddressGenerationFailure, NetworkNotFound …). When the attempts run out
+ * the caller gets a 409, never a 500. SQLite serialises writers in-process, so there these
+ * errors come only from a genuine duplicate or another process holding the file.
+ */
+export async function transaction<T>(store: Store, fn: (db: DB) => Promise<T>): Promise<T> {
+  const isolation = store.sql.writeIsolation;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const tx = store.db.transaction();
+      return await (isolation ? tx.setIsolationLevel(isolation) : tx).execute(fn);
+    } catch (err) {
+      const kind = dbErrorKind(err);
+      if (!kind) throw err;
+      if (attempt >= TX_ATTEMPTS) throw conflictError(kind, err);
+      // Full jitter over an exponential ceiling: 4, 8, 16 … 128 ms.
+      const ceiling = Math.min(128, 2 ** (attempt + 1));
+      await new Promise((ok) => setTimeout(ok, Math.random() * ceiling));
+    }
+  }
+}
+
+/** The 409 for a transaction that kept losing to concurrent ones. */
+function conflictError(kind: DbErrorKind, err: unknown): NeutronError {
+  if (kind === 'unique') {
+    const { table, values } = uniqueViolationTarget(err);
+    if (table === 'ipallocations' && values?.ip_address && values.subnet_id)
+      return errors.ipAddressAlreadyAllocated(values.ip_address, values.subnet_id);
+    if (table === 'ports' && values?.mac_address && values.network_id)
+      return errors.macAddressInUse(values.mac_address, values.network_id);
+  }
+  return errors.conflict('The request conflicted with concurrent changes to the same resources; retry it.');
 }

@@ -88,7 +88,7 @@ export class PortService extends BaseService {
           else if (k === 'subnet_id') sub = sub.where('ipallocations.subnet_id', 'in', vals);
           // Neutron passes the text to LIKE as is: '%' and '_' act as wildcards there too.
           else if (k === 'ip_address_substr')
-            sub = sub.where((e: EB) => e.or(vals.map((x) => e('ipallocations.ip_address', 'like', `%${x}%`))));
+            sub = sub.where((e: EB) => e.or(vals.map((x) => e('ipallocations.ip_address', this.store.sql.likeOp, `%${x}%`))));
           else throw badRequest(`Invalid filter fixed_ips=${k}`);
         }
         return eb.and(Object.keys(merged).length ? [eb('ports.id', 'in', sub)] : []);

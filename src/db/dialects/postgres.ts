@@ -1,0 +1,39 @@
+// PostgreSQL through node-postgres (`pg`), for several API workers or hosts on one database.
+// `pg` is loaded only when a PostgreSQL URL is opened, so SQLite deployments never load it.
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Database, DB, Dialect } from './types.js';
+
+export const postgresDialect: Dialect = {
+  name: 'postgresql',
+  bool: (v) => v,
+  anyOf: (values) => sql<string>`(select unnest(${values}::text[]))`,
+  likeOp: 'ilike',
+  nullsAsSmallest: true,
+  writeIsolation: 'serializable',
+};
+
+const INT8_OID = 20;
+
+export async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // bigint (revision_number, count(*)) as a JS number rather than a string: our values stay
+    // far below 2**53.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its server (restart, failover) must not crash the process; the pool
+  // drops it and the next query opens a new connection.
+  pool.on('error', () => {});
+  const db: DB = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  // Fail at start, with the server's own words, rather than on the first request.
+  await sql`select 1`.execute(db).catch(async (err) => {
+    await db.destroy();
+    throw err;
+  });
+  return { db, dialect: 'postgresql', close: () => db.destroy() };
+}
