@@ -9,7 +9,7 @@
 // filtered lists (device_id; network_id + device_id), one page of 1,000, a full list of one network.
 // The last line printed is one JSON object with every figure.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -58,9 +58,12 @@ class Server {
     const logFile = LOG ? `${LOG}.${label}` : join(dir, 'server.log');
     const port = await freePort();
     const out = openSync(logFile, 'w');
+    // As the reference Neutron of these figures runs: no quotas in the way of thousands of ports.
+    const conf = join(dir, 'bench.conf');
+    writeFileSync(conf, '[quotas]\nquota_network = -1\nquota_subnet = -1\nquota_port = -1\n');
     const child = spawn(
       process.execPath,
-      [BIN, 'all-in-one', '--bind-host', '127.0.0.1', '--bind-port', String(port), '--state-path', dir],
+      [BIN, 'all-in-one', '--config-file', conf, '--bind-host', '127.0.0.1', '--bind-port', String(port), '--state-path', dir],
       { stdio: ['ignore', out, out] },
     );
     closeSync(out);

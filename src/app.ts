@@ -2,16 +2,25 @@
 import type { FastifyInstance } from 'fastify';
 import { type Authenticator, NoAuth } from './api/auth.js';
 import { KeystoneAuth } from './api/keystone.js';
+import { Policy, PolicyFileError } from './api/policy/enforcer.js';
+import { registerIpAvailability } from './api/routes/ip-availability.js';
+import { registerQuotas } from './api/routes/quotas.js';
 import { buildApi } from './api/server.js';
-import { type Config, ConfigError, opt } from './config/load.js';
+import { type Config, ConfigError, configFilesOf, opt } from './config/load.js';
+import { OPTIONS } from './config/options.js';
 import { type Database, DatabaseUrlError, openDatabase, parseDbUrl } from './db/connection.js';
 import { isUpToDate, upgrade } from './db/migrations.js';
 import { Store } from './db/store.js';
 import { createCoreServices } from './plugins/core/index.js';
 import type { PortService } from './plugins/core/ports.js';
 import { coreSettings } from './plugins/core/settings.js';
+import { IpAvailabilityService } from './plugins/ip-availability/index.js';
+import { QuotaService, quotaDefaults } from './plugins/quotas/index.js';
+import { createRbacServices } from './plugins/rbac/index.js';
 import { createSecurityGroupServices } from './plugins/security-groups/index.js';
+import { BaseService } from './plugins/service.js';
 import { buildRegistry } from './resources/registry.js';
+import type { ResourceDef } from './resources/types.js';
 
 export interface Neutrino {
   app: FastifyInstance;
@@ -73,6 +82,18 @@ function authenticator(cfg: Config): Authenticator {
   });
 }
 
+/** Neutron's default policy with the operator's [oslo_policy] policy_file on top. */
+function loadPolicy(cfg: Config, resources: ResourceDef[]): Policy {
+  try {
+    const name = opt.str(cfg, 'oslo_policy', 'policy_file');
+    const path = Policy.locate(name, configFilesOf(cfg), name === OPTIONS.oslo_policy.policy_file.default);
+    return Policy.withDefaults(resources, path ? Policy.readFile(path) : {});
+  } catch (err) {
+    if (err instanceof PolicyFileError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Promise<Neutrino> {
   const database = await openConfiguredDatabase(cfg);
   try {
@@ -85,7 +106,19 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     const deps = { store, db: database.db };
     const services = createCoreServices(registry, deps, coreSettings(cfg));
     for (const [k, v] of createSecurityGroupServices(registry, deps, services.get('ports') as PortService)) services.set(k, v);
+    for (const [k, v] of createRbacServices(registry, deps, services)) services.set(k, v);
+    const quotas = new QuotaService(
+      store,
+      registry,
+      quotaDefaults((name) => (name in OPTIONS.quotas ? opt.int(cfg, 'quotas', name) : null)),
+    );
+    for (const service of services.values()) if (service instanceof BaseService) service.quota = quotas;
     const app = buildApi({
+      policy: loadPolicy(cfg, registry.resources),
+      routes: [
+        (a, context) => registerQuotas(a, quotas, context),
+        (a, context) => registerIpAvailability(a, new IpAvailabilityService(store), context),
+      ],
       registry,
       services,
       auth: authenticator(cfg),

@@ -1,5 +1,8 @@
-// Test harness: a Neutrino server in-process (SQLite in memory unless a URL is given), driven
-// over HTTP semantics with Fastify's inject().
+// Test harness: a Neutrino server in-process (SQLite in memory unless a URL is given, or a fresh
+// PostgreSQL database when NEUTRINO_TEST_DB names a PostgreSQL server), driven over HTTP
+// semantics with Fastify's inject().
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { buildNeutrino, type Neutrino } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 
@@ -23,14 +26,25 @@ export const ALICE: As = { project: 'alice-project', roles: ['member'] };
 export const BOB: As = { project: 'bob-project', roles: ['member'] };
 
 export class TestServer {
-  private constructor(readonly neutrino: Neutrino) {}
+  private constructor(
+    readonly neutrino: Neutrino,
+    private readonly dropDatabase?: () => Promise<void>,
+  ) {}
 
+  /** A server on `url`: SQLite in memory by default; with a PostgreSQL URL (NEUTRINO_TEST_DB, set
+   * by scripts/test-postgres.sh), a fresh database of its own on that server, dropped on close. */
   static async start(
     options: Array<[string, string, unknown]> = [],
     url = process.env.NEUTRINO_TEST_DB ?? 'sqlite://',
   ): Promise<TestServer> {
-    const cfg = loadConfig([], [['database', 'connection', url], ...options]);
-    return new TestServer(await buildNeutrino(cfg, { migrate: true }));
+    const fresh = isPostgresUrl(url) ? await freshPostgresDatabase(url) : undefined;
+    try {
+      const cfg = loadConfig([], [['database', 'connection', fresh?.url ?? url], ...options]);
+      return new TestServer(await buildNeutrino(cfg, { migrate: true }), fresh?.drop);
+    } catch (err) {
+      await fresh?.drop();
+      throw err;
+    }
   }
 
   async request(method: string, url: string, body?: unknown, as: As = ADMIN): Promise<Reply> {
@@ -70,8 +84,9 @@ export class TestServer {
   port = (networkId: string, attrs: Record<string, unknown> = {}, as: As = ALICE) =>
     this.create('ports', 'port', { network_id: networkId, ...attrs }, as);
 
-  close(): Promise<void> {
-    return this.neutrino.close();
+  async close(): Promise<void> {
+    await this.neutrino.close();
+    await this.dropDatabase?.();
   }
 }
 
@@ -81,4 +96,26 @@ export function expectError(r: Reply, status: number, type?: string): void {
     throw new Error(`expected ${status} ${type ?? ''}, got ${r.status} ${JSON.stringify(r.body)}`);
   }
   if (typeof r.body?.NeutronError?.message !== 'string') throw new Error(`no NeutronError body: ${JSON.stringify(r.body)}`);
+}
+
+export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?(\+\w+)?:\/\//i.test(url);
+
+/** Creates `neutrino_t_<random>` on the server of `serverUrl` (any database of it); returns its
+ * URL and a function that drops it (closing whatever connections are left). */
+export async function freshPostgresDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = new URL(serverUrl.replace(/^postgres(ql)?(\+\w+)?:/i, 'postgresql:'));
+  const name = `neutrino_t_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: base.toString() });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(base.toString());
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
 }

@@ -1,7 +1,7 @@
 // Turns a request body into a validated dict, as neutron's prepare_request_body does:
 // unknown attributes, read-only attributes, required attributes, conversion, validation,
 // then the admin-only attribute policy.
-import { badRequest, policyNotAuthorized } from '../common/errors.js';
+import { badRequest } from '../common/errors.js';
 import type { Context } from '../plugins/context.js';
 import type { Dict } from '../plugins/service.js';
 import type { AttributeDef, ResourceDef } from '../resources/types.js';
@@ -61,18 +61,6 @@ function checkKeys(def: ResourceDef, item: Dict, method: 'POST' | 'PUT'): void {
   }
 }
 
-/** Admin-only attributes explicitly set (on create: to other than the default) → 403, as Neutron's
- * policy enforcement does. `given` holds the request's keys, `values` their converted values. */
-function checkAdminOnly(def: ResourceDef, ctx: Context, given: Dict, values: Dict, action: 'create' | 'update'): void {
-  if (ctx.isAdmin) return;
-  for (const k of Object.keys(given)) {
-    const a = def.attributes[k];
-    if ((a.adminOnly || a.adminOnlyWrite) && !(action === 'create' && values[k] === a.default)) {
-      throw policyNotAuthorized(`${action}_${def.member}:${k}`);
-    }
-  }
-}
-
 /** Resolves tenant_id/project_id of a create against the caller. */
 function resolveProject(ctx: Context, item: Dict, out: Dict): void {
   const t = item.tenant_id;
@@ -103,15 +91,13 @@ export function prepareCreate(def: ResourceDef, ctx: Context, item: Dict): Dict 
     for (const k of ['tenant_id', 'project_id']) if (k in item) checkValue(k, def.attributes[k], item[k]);
     resolveProject(ctx, item, out);
   }
-  checkAdminOnly(def, ctx, item, out, 'create');
   return out;
 }
 
-export function prepareUpdate(def: ResourceDef, ctx: Context, item: Dict): Dict {
+export function prepareUpdate(def: ResourceDef, item: Dict): Dict {
   checkKeys(def, item, 'PUT');
   const out: Dict = {};
   for (const [k, v] of Object.entries(item)) out[k] = checkValue(k, def.attributes[k], v);
-  checkAdminOnly(def, ctx, item, out, 'update');
   return out;
 }
 

@@ -1,5 +1,5 @@
-// Shapes a stored dict into what the caller sees: visible attributes only, admin-only ones
-// hidden from others, and only the requested `fields=`.
+// Shapes a stored dict into what the caller sees: visible attributes only, those whose
+// `get_<member>:<attr>` policy rule the caller fails left out, and only the requested `fields=`.
 import type { Context } from '../plugins/context.js';
 import type { Dict } from '../plugins/service.js';
 import type { ResourceDef } from '../resources/types.js';
@@ -7,18 +7,12 @@ import { UNSET } from '../resources/types.js';
 
 export class Renderer {
   private readonly visible: string[];
-  private readonly adminOnly: Set<string>;
   private readonly asString: Set<string>;
 
   constructor(readonly def: ResourceDef) {
     this.visible = Object.entries(def.attributes)
       .filter(([, a]) => a.isVisible)
       .map(([n]) => n);
-    this.adminOnly = new Set(
-      Object.entries(def.attributes)
-        .filter(([, a]) => a.adminOnly)
-        .map(([n]) => n),
-    );
     this.asString = new Set(
       Object.entries(def.attributes)
         .filter(([, a]) => a.renderAsString)
@@ -31,7 +25,8 @@ export class Renderer {
     const wanted = fields.length ? new Set(fields) : undefined;
     for (const name of this.visible) {
       if (wanted && !wanted.has(name)) continue;
-      if (!ctx.isAdmin && this.adminOnly.has(name)) continue;
+      const rule = `get_${this.def.member}:${name}`;
+      if (ctx.policy.has(rule) && !ctx.policy.allows(rule, { ...obj, tenant_id: obj.project_id })) continue;
       const v = name === 'tenant_id' ? obj.project_id : obj[name];
       out[name] = v === undefined || v === UNSET || v === null ? null : this.asString.has(name) ? String(v) : v;
     }

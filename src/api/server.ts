@@ -1,21 +1,25 @@
 // The HTTP server: Fastify with Neutron's error shapes, JSON parsing that never 500s on bad
 // input, `.json` URL suffixes, and the generic controller mounted for every resource.
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { badRequest, errors, httpNotFound, NeutronError } from '../common/errors.js';
 import type { Context } from '../plugins/context.js';
 import type { ResourceService } from '../plugins/service.js';
 import type { Registry } from '../resources/registry.js';
 import type { Authenticator } from './auth.js';
 import type { ListSettings } from './listing.js';
+import type { Policy } from './policy/enforcer.js';
 import { registerResource } from './routes/resources.js';
 import { registerRoot } from './routes/root.js';
 
 export interface ApiOptions {
+  policy: Policy;
   registry: Registry;
   services: Map<string, ResourceService>;
   auth: Authenticator;
   settings: ListSettings & { allowBulk: boolean };
   logger?: boolean | object;
+  /** Routes outside the generic controller (quotas, network-ip-availabilities …). */
+  routes?: Array<(app: FastifyInstance, context: (req: FastifyRequest) => Promise<Context>) => void>;
 }
 
 declare module 'fastify' {
@@ -36,7 +40,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: opts.logger ?? false,
     // One access-log line per request (below) instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     rewriteUrl: (req) => rewriteUrl(req.url ?? '/'),
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 10 * 1024 * 1024,
@@ -97,7 +101,11 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   });
 
   const context = async (req: FastifyRequest): Promise<Context> => {
-    if (!req.neutrinoContext) req.neutrinoContext = await opts.auth.contextFor(req);
+    if (!req.neutrinoContext) {
+      const ctx = await opts.auth.contextFor(req);
+      ctx.policy = opts.policy.forContext(ctx);
+      req.neutrinoContext = ctx;
+    }
     return req.neutrinoContext;
   };
 
@@ -105,5 +113,6 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   for (const def of opts.registry.resources) {
     registerResource(app, def, { services: opts.services, context, settings: opts.settings });
   }
+  for (const register of opts.routes ?? []) register(app, context);
   return app;
 }

@@ -1,8 +1,9 @@
 // The `neutrino` command: server, all-in-one, db upgrade. With `[DEFAULT] api_workers = N > 1`
 // the server runs as a supervising primary and N worker processes sharing the port (node:cluster);
 // each worker runs this same command line and takes the worker branch of `serve`.
-import { Command, Option } from 'commander';
+
 import cluster from 'node:cluster';
+import { Command, Option } from 'commander';
 import { apiWorkers, buildNeutrino, NOT_UP_TO_DATE, openConfiguredDatabase } from '../app.js';
 import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
 import { DatabaseUrlError } from '../db/connection.js';

@@ -68,6 +68,11 @@ export function setOption(cfg: Config, section: string, name: string, raw: unkno
   cfg[section][name] = coerce(section, name, def, raw);
 }
 
+const FILES = new WeakMap<Config, string[]>();
+
+/** The config files a configuration was read from (to find files named relative to them). */
+export const configFilesOf = (cfg: Config): string[] => FILES.get(cfg) ?? [];
+
 /** `presets` replace built-in defaults (all-in-one's embedded ones); files override them, then `overrides`. */
 export function loadConfig(
   files: string[],
@@ -99,6 +104,7 @@ export function loadConfig(
     }
   }
   for (const [section, name, value] of overrides) setOption(cfg, section, name, value);
+  FILES.set(cfg, [...files]);
   return cfg;
 }
 

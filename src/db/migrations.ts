@@ -1,5 +1,6 @@
 // Versioned schema migrations. Each migration is written once with Kysely's schema builder so it
 // runs on SQLite and PostgreSQL alike; `neutrino db upgrade` applies the pending ones in order.
+import { randomUUID } from 'node:crypto';
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { DB } from './connection.js';
 
@@ -179,9 +180,77 @@ const m002: Migration = {
   },
 };
 
+// Per-project quota limits that differ from the [quotas] defaults (Neutron's `quotas` table).
+const m003: Migration = {
+  async up(db: K) {
+    await db.schema
+      .createTable('quotas')
+      .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('resource', 'varchar(255)', (c) => c.notNull())
+      .addColumn('hard_limit', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('quotas_pkey', ['project_id', 'resource'])
+      .execute();
+  },
+};
+
+// RBAC policies (Neutron's networkrbacs, subnetpoolrbacs, addressscoperbacs, securitygrouprbacs in
+// one table keyed by object_type). The `shared` / `router_external` columns stay as a summary of
+// the wildcard policies (`*` access_as_shared; any access_as_external) for cheap filters.
+const m004: Migration = {
+  async up(db: K) {
+    await db.schema
+      .createTable('rbac_policies')
+      .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('object_type', 'varchar(32)', (c) => c.notNull())
+      .addColumn('object_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('target_tenant', 'varchar(255)', (c) => c.notNull())
+      .addColumn('action', 'varchar(255)', (c) => c.notNull())
+      .addUniqueConstraint('uniq_rbac_policies', ['object_type', 'object_id', 'action', 'target_tenant'])
+      .execute();
+    // Visibility subqueries: "objects of this type shared with '*' or with me".
+    await db.schema
+      .createIndex('ix_rbac_policies_target')
+      .on('rbac_policies')
+      .columns(['object_type', 'target_tenant', 'object_id'])
+      .execute();
+    await db.schema.createIndex('ix_rbac_policies_project_id').on('rbac_policies').column('project_id').execute();
+    await db.schema.createIndex('ix_networks_router_external').on('networks').column('router_external').execute();
+    // Objects shared before this migration get the policies Neutron would have made.
+    const now: Array<[string, string, string]> = [
+      ['networks', 'network', 'shared'],
+      ['networks', 'network', 'router_external'],
+      ['subnetpools', 'subnetpool', 'shared'],
+      ['address_scopes', 'address_scope', 'shared'],
+    ];
+    for (const [table, type, column] of now) {
+      const rows = await db
+        .selectFrom(table)
+        .select(['id', 'project_id'])
+        .where(sql<boolean>`${sql.ref(column)}`)
+        .execute();
+      for (const r of rows) {
+        await db
+          .insertInto('rbac_policies')
+          .values({
+            id: randomUUID(),
+            project_id: r.project_id,
+            object_type: type,
+            object_id: r.id,
+            target_tenant: '*',
+            action: column === 'shared' ? 'access_as_shared' : 'access_as_external',
+          })
+          .execute();
+      }
+    }
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001,
   '002_security_groups': m002,
+  '003_quotas': m003,
+  '004_rbac': m004,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -223,7 +223,9 @@ export class Store {
     }
     // NULLs sort as the smallest value everywhere (SQLite's and MySQL's order, so Neutron's).
     for (const [col, dir] of eff)
-      q = this.sql.nullsAsSmallest ? q.orderBy(col, (ob) => (dir === 'asc' ? ob.asc().nullsFirst() : ob.desc().nullsLast())) : q.orderBy(col, dir);
+      q = this.sql.nullsAsSmallest
+        ? q.orderBy(col, (ob) => (dir === 'asc' ? ob.asc().nullsFirst() : ob.desc().nullsLast()))
+        : q.orderBy(col, dir);
     if (opts.limit && opts.limit > 0) q = q.limit(opts.limit);
     const rows = (await q.execute()) as Dict[];
     const dicts = rows.map((r) => m.fromRow(r));

@@ -1,5 +1,15 @@
-// The request context every plugin call receives: who is asking, with which roles.
+// The request context every plugin call receives: who is asking, with which roles, and the
+// policy to check what they ask against.
 import { randomUUID } from 'node:crypto';
+import { policyNotAuthorized } from '../common/errors.js';
+
+/** Policy checks bound to one caller (implemented by src/api/policy). */
+export interface PolicyChecker {
+  has(rule: string): boolean;
+  allows(rule: string, target: Record<string, unknown>): boolean;
+  /** Throws 403 PolicyNotAuthorized naming the rule. */
+  enforce(rule: string, target: Record<string, unknown>): void;
+}
 
 export interface Context {
   projectId: string | null;
@@ -7,16 +17,32 @@ export interface Context {
   roles: string[];
   isAdmin: boolean;
   requestId: string;
+  policy: PolicyChecker;
 }
 
+/** Keystone's default implied roles: admin implies member, member implies reader. */
+const IMPLIED: Record<string, string[]> = { admin: ['member', 'reader'], member: ['reader'] };
+
+/** Until the API binds the configured policy: admins may do anything, others nothing. */
+const adminOnly = (isAdmin: boolean): PolicyChecker => ({
+  has: () => false,
+  allows: () => isAdmin,
+  enforce: (rule) => {
+    if (!isAdmin) throw policyNotAuthorized(rule);
+  },
+});
+
 export function makeContext(init: Partial<Context> & { roles?: string[] }): Context {
-  const roles = (init.roles ?? []).map((r) => r.trim().toLowerCase()).filter(Boolean);
+  const given = (init.roles ?? []).map((r) => r.trim().toLowerCase()).filter(Boolean);
+  const roles = [...new Set(given.flatMap((r) => [r, ...(IMPLIED[r] ?? [])]))];
+  const isAdmin = init.isAdmin ?? roles.includes('admin');
   return {
     projectId: init.projectId ?? null,
     userId: init.userId ?? null,
     roles,
-    isAdmin: init.isAdmin ?? roles.includes('admin'),
+    isAdmin,
     requestId: init.requestId ?? `req-${randomUUID()}`,
+    policy: init.policy ?? adminOnly(isAdmin),
   };
 }
 

@@ -2,11 +2,11 @@
 // visibility, loading related rows in bulk, revision checks, tags. A resource's own rules
 // (IPAM for ports, prefix checks for subnet pools …) override the hooks.
 import { randomUUID } from 'node:crypto';
-import { badRequest, errors, type NeutronError, notFound, policyNotAuthorized } from '../common/errors.js';
+import { badRequest, errors, type NeutronError, notFound } from '../common/errors.js';
 import type { DB } from '../db/connection.js';
 import { type DbErrorKind, dbErrorKind, uniqueViolationTarget } from '../db/dialects/index.js';
 import { type Dict, type EB, type ListOptions, nowStamp, type Store, type VirtualFilter } from '../db/store.js';
-import type { ResourceDef } from '../resources/types.js';
+import { type ResourceDef, UNSET } from '../resources/types.js';
 import type { Context } from './context.js';
 
 export type { Dict };
@@ -28,6 +28,11 @@ export interface ResourceService {
   changeTags(ctx: Context, id: string, change: TagChange): Promise<string[]>;
 }
 
+/** Refuses, inside the create's transaction, items that would take a project over its quota. */
+export interface QuotaCheck {
+  check(db: DB, ctx: Context, def: ResourceDef, items: Dict[]): Promise<void>;
+}
+
 export type TagChange =
   | { op: 'replace'; tags: string[] }
   | { op: 'add'; tags: string[] }
@@ -44,6 +49,9 @@ export abstract class BaseService implements ResourceService {
   protected abstract notFoundType: string;
   protected abstract notFoundLabel: string;
 
+  /** Quota enforcement (src/plugins/quotas), set when the server is assembled. */
+  quota?: QuotaCheck;
+
   constructor(
     readonly def: ResourceDef,
     protected deps: ServiceDeps,
@@ -58,8 +66,14 @@ export abstract class BaseService implements ResourceService {
 
   /** Runs `fn` in one transaction, again when a concurrent transaction got in its way (see
    * `transaction`); `fn` must be safe to run more than once. */
-  protected tx<T>(fn: (db: DB) => Promise<T>): Promise<T> {
-    return transaction(this.store, fn);
+  protected tx<T>(fn: (db: DB) => Promise<T>, locks: string[] = []): Promise<T> {
+    return transaction(this.store, fn, locks);
+  }
+
+  /** Lock keys of a create (see `transaction`): what its transaction certainly contends on with
+   * other creates of the same kind. None by default (quotas lock their own). */
+  protected createLocks(_ctx: Context, _items: Dict[]): string[] {
+    return [];
   }
 
   notFound(id: string): NeutronError {
@@ -87,9 +101,42 @@ export abstract class BaseService implements ResourceService {
     for (const d of dicts) d.tags = tags.get(d.id as string) ?? [];
   }
 
-  /** Whether the caller owns (may modify) a visible object. */
-  protected owns(ctx: Context, obj: Dict): boolean {
-    return ctx.isAdmin || obj.project_id === ctx.projectId;
+  /** Adds attributes whose value depends on the caller (`shared` of RBAC-shared objects). */
+  protected async perCaller(_db: DB, _ctx: Context, _dicts: Dict[]): Promise<void> {}
+
+  /** What policy rules see of an object: its attributes, `tenant_id`, and what they ask of its
+   * parent (ports and subnets add their network's as `network:<attr>`). */
+  protected async policyTarget(_db: DB, obj: Dict): Promise<Dict> {
+    return { ...obj, tenant_id: obj.project_id };
+  }
+
+  /**
+   * Enforces `<action>_<member>` on the target, then the rules of the attributes the request
+   * sets (`<action>_<member>:<attr>`, and `…:<attr>:<key>` for keys inside list items), as
+   * neutron's policy hook does.
+   */
+  protected async authorize(db: DB, ctx: Context, action: string, obj: Dict, attrs: string[]): Promise<void> {
+    const target = await this.policyTarget(db, obj);
+    const rule = `${action}_${this.def.member}`;
+    ctx.policy.enforce(rule, target);
+    for (const attr of attrs) {
+      if (ctx.policy.has(`${rule}:${attr}`)) ctx.policy.enforce(`${rule}:${attr}`, target);
+      const v = obj[attr];
+      if (!Array.isArray(v)) continue;
+      const keys = new Set(v.flatMap((x) => (x && typeof x === 'object' ? Object.keys(x) : [])));
+      for (const k of keys) if (ctx.policy.has(`${rule}:${attr}:${k}`)) ctx.policy.enforce(`${rule}:${attr}:${k}`, target);
+    }
+  }
+
+  /** Before a create is authorized: its parents must be visible (404 before any 403). */
+  protected async checkParents(_db: DB, _ctx: Context, _item: Dict): Promise<void> {}
+
+  /** Attributes a create sets explicitly: given, and not the default (Neutron's rule). */
+  private explicitlySet(item: Dict): string[] {
+    return Object.keys(item).filter((k) => {
+      const a = this.def.attributes[k];
+      return a !== undefined && item[k] !== UNSET && !('default' in a && a.default === item[k]);
+    });
   }
 
   /** One visible object; `full` adds its virtual attributes (tags, children). */
@@ -98,7 +145,10 @@ export abstract class BaseService implements ResourceService {
     const scope = this.scope(ctx);
     const rows = await this.store.list(db, this.def, { filters: { id: [id] }, sorts: [] }, scope, {});
     if (rows.length === 0) throw this.notFound(id);
-    if (full) await this.extend(db, rows);
+    if (full) {
+      await this.extend(db, rows);
+      await this.perCaller(db, ctx, rows);
+    }
     return rows[0];
   }
 
@@ -108,10 +158,11 @@ export abstract class BaseService implements ResourceService {
     return this.fetch(db, ctx, id, full);
   }
 
-  /** Fetches an object the caller may modify: 404 when invisible, 403 when visible but not theirs. */
-  protected async fetchForWrite(db: DB, ctx: Context, id: string, action: string): Promise<Dict> {
+  /** Fetches an object the caller may change: 404 when invisible, 403 when policy forbids
+   * `action` (with `changes` applied, and the rules of the attributes they set). */
+  protected async fetchForWrite(db: DB, ctx: Context, id: string, action: string, changes: Dict = {}): Promise<Dict> {
     const obj = await this.fetch(db, ctx, id);
-    if (!this.owns(ctx, obj)) throw policyNotAuthorized(`${action}_${this.def.member}`);
+    await this.authorize(db, ctx, action, { ...obj, ...changes }, Object.keys(changes));
     return obj;
   }
 
@@ -128,6 +179,7 @@ export abstract class BaseService implements ResourceService {
   async list(ctx: Context, opts: ListOptions): Promise<Dict[]> {
     const rows = await this.store.list(this.db, this.def, opts, this.scope(ctx), this.virtualFilters(ctx));
     await this.extend(this.db, rows);
+    await this.perCaller(this.db, ctx, rows);
     return rows;
   }
 
@@ -148,19 +200,26 @@ export abstract class BaseService implements ResourceService {
   protected abstract createOne(db: DB, ctx: Context, item: Dict): Promise<string>;
 
   async create(ctx: Context, items: Dict[]): Promise<Dict[]> {
-    const ids = await this.tx(async (db) => {
-      const out: string[] = [];
-      for (const item of items) {
-        const id = await this.createOne(db, ctx, item);
-        if (this.def.taggable && Array.isArray(item.tags) && item.tags.length) {
-          await this.store.setTags(db, id, item.tags as string[]);
+    const ids = await this.tx(
+      async (db) => {
+        await this.quota?.check(db, ctx, this.def, items);
+        const out: string[] = [];
+        for (const item of items) {
+          await this.checkParents(db, ctx, item);
+          await this.authorize(db, ctx, 'create', item, this.explicitlySet(item));
+          const id = await this.createOne(db, ctx, item);
+          if (this.def.taggable && Array.isArray(item.tags) && item.tags.length) {
+            await this.store.setTags(db, id, item.tags as string[]);
+          }
+          out.push(id);
         }
-        out.push(id);
-      }
-      return out;
-    });
+        return out;
+      },
+      this.createLocks(ctx, items),
+    );
     const rows = await this.store.getRows(this.db, this.def, ids);
     await this.extend(this.db, rows);
+    await this.perCaller(this.db, ctx, rows);
     const byId = new Map(rows.map((r) => [r.id as string, r]));
     return ids.map((id) => byId.get(id) as Dict);
   }
@@ -172,7 +231,7 @@ export abstract class BaseService implements ResourceService {
 
   async update(ctx: Context, id: string, changes: Dict, ifRevision?: number): Promise<Dict> {
     await this.tx(async (db) => {
-      const obj = await this.fetchForWrite(db, ctx, id, 'update');
+      const obj = await this.fetchForWrite(db, ctx, id, 'update', changes);
       this.checkRevision(obj, ifRevision);
       await this.updateOne(db, ctx, obj, changes);
     });
@@ -232,22 +291,25 @@ export abstract class BaseService implements ResourceService {
 export const TX_ATTEMPTS = 12;
 
 /**
- * Runs `fn` in one write transaction. On PostgreSQL the transaction is SERIALIZABLE, so any
- * check-then-write that another process could interleave with fails as a serialization failure
- * instead of committing a wrong result. A transaction that fails that way, or on a unique or
- * foreign key another one just took or removed (an IP, a MAC, a project's default group, a
- * network deleted meanwhile), is run again from the start after a short random pause: it then
- * sees what the other committed and either succeeds (another free address) or fails with the
- * API's own error (IpAddressGenerationFailure, NetworkNotFound …). When the attempts run out
- * the caller gets a 409, never a 500. SQLite serialises writers in-process, so there these
- * errors come only from a genuine duplicate or another process holding the file.
+ * Runs `fn` in one write transaction, as Neutron does on MySQL: the database's default isolation
+ * (READ COMMITTED on PostgreSQL), unique and foreign keys as the last word, and retries. Writers
+ * that certainly contend name it in `locks` (see `createLocks`: the ports or subnets of one
+ * network): on PostgreSQL they queue on advisory locks taken
+ * before the transaction starts, so each sees what the one before it committed. A transaction
+ * that still loses to a concurrent one, on a unique or foreign key another took or removed (an
+ * IP, a MAC, a project's default group, a network deleted meanwhile), a deadlock or a
+ * serialization failure, is run again from the start after a short random pause: it then sees
+ * what the other committed and either succeeds (another free address) or fails with the API's
+ * own error (IpAddressGenerationFailure, NetworkNotFound …). When the attempts run out the
+ * caller gets a 409, never a 500. SQLite serialises writers in-process, so there these errors
+ * come only from a genuine duplicate or another process holding the file.
  */
-export async function transaction<T>(store: Store, fn: (db: DB) => Promise<T>): Promise<T> {
-  const isolation = store.sql.writeIsolation;
+export async function transaction<T>(store: Store, fn: (db: DB) => Promise<T>, locks: string[] = []): Promise<T> {
+  const { withLocks } = store.sql;
+  const run = (db: DB) => db.transaction().execute(fn);
   for (let attempt = 1; ; attempt++) {
     try {
-      const tx = store.db.transaction();
-      return await (isolation ? tx.setIsolationLevel(isolation) : tx).execute(fn);
+      return await (withLocks && locks.length ? withLocks(store.db, locks, run) : run(store.db));
     } catch (err) {
       const kind = dbErrorKind(err);
       if (!kind) throw err;

@@ -2,6 +2,7 @@
 // each adds to existing resources. /v2.0/extensions lists exactly the ones enabled here.
 import { attr, bool, json, virtual } from './attr.js';
 import { addressScopes, subnetpools } from './core.js';
+import { RBAC_EXTENSIONS } from './rbac.js';
 import { portSecurityGroups, securityGroupRules, securityGroups } from './security-groups.js';
 import type { ExtensionDef } from './types.js';
 import { UNSET } from './types.js';
@@ -122,6 +123,7 @@ export const EXTENSIONS: ExtensionDef[] = [
       requiredExtensions: ['standard-attr-revisions'],
     },
   ),
+  ...RBAC_EXTENSIONS,
   ext('security-group', 'security-group', 'The security groups extension.', '2012-10-05T10:00:00-00:00', {
     resources: [securityGroups, securityGroupRules],
     attributes: { ports: { security_groups: portSecurityGroups } },
@@ -209,6 +211,26 @@ export const EXTENSIONS: ExtensionDef[] = [
     'Subnet Pool Prefix Operations',
     'Provides support for adjusting the prefix list of subnet pools',
     '2019-02-08T10:00:00-00:00',
+  ),
+  ext(
+    'network-ip-availability',
+    'Network IP Availability',
+    'Provides IP availability data for each network and subnet.',
+    '2015-09-24T00:00:00-00:00',
+  ),
+  ext('quotas', 'Quota management support', 'Expose functions for quotas management per project', '2012-07-29T10:00:00-00:00'),
+  ext(
+    'quota_details',
+    'Quota details management support',
+    'Expose functions for quotas usage statistics per project',
+    '2017-02-10T10:00:00-00:00',
+    { requiredExtensions: ['quotas'] },
+  ),
+  ext(
+    'quota-check-limit',
+    'Quota engine limit check',
+    'Support for checking the resource usage before applying a new quota limit',
+    '2021-09-08T16:00:00-00:00',
   ),
   ext(
     'tag-ports-during-bulk-creation',

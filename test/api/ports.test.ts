@@ -434,13 +434,15 @@ describe('MAC addresses', () => {
     const slaac = await s.subnet(net.id, '2001:db8:51::/64', { ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' });
     const a = await s.port(net.id, { mac_address: 'fa:16:3e:00:00:01' });
     const b = await s.port(net.id, { mac_address: 'fa:16:3e:00:00:02' });
-    const r = await putPort(b.id, { mac_address: 'fa:16:3e:00:00:01' });
+    // Changing a MAC is for admins (update_port:mac_address).
+    expectError(await putPort(b.id, { mac_address: 'fa:16:3e:00:00:09' }), 403, 'PolicyNotAuthorized');
+    const r = await putPort(b.id, { mac_address: 'fa:16:3e:00:00:01' }, ADMIN);
     expectError(r, 409, 'MacAddressInUse');
     assert.deepEqual(await showPort(b.id), b);
-    const same = await putPort(a.id, { mac_address: 'FA:16:3E:00:00:01' });
+    const same = await putPort(a.id, { mac_address: 'FA:16:3E:00:00:01' }, ADMIN);
     assert.equal(same.status, 200);
     assert.equal(same.body.port.mac_address, 'fa:16:3e:00:00:01');
-    const u = await putPort(b.id, { mac_address: 'fa:16:3e:00:00:03' });
+    const u = await putPort(b.id, { mac_address: 'fa:16:3e:00:00:03' }, ADMIN);
     assert.equal(u.status, 200);
     assert.equal(u.body.port.mac_address, 'fa:16:3e:00:00:03');
     assert.deepEqual(u.body.port.fixed_ips, [{ subnet_id: slaac.id, ip_address: '2001:db8:51:0:f816:3eff:fe00:3' }]);
@@ -450,7 +452,7 @@ describe('MAC addresses', () => {
   test('mac_address: null regenerates (port-mac-address-regenerate)', async () => {
     const net = await s.network();
     const p = await s.port(net.id, { mac_address: 'fa:16:3e:12:34:56' });
-    const r = await putPort(p.id, { mac_address: null });
+    const r = await putPort(p.id, { mac_address: null }, ADMIN);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.match(r.body.port.mac_address, MAC_RE);
     assert.notEqual(r.body.port.mac_address, 'fa:16:3e:12:34:56');
@@ -718,7 +720,7 @@ describe('revisions', () => {
       { extra_dhcp_opts: [{ opt_name: 'bootfile-name', opt_value: 'other.0' }] },
     ];
     for (const c of changes) {
-      const r = await putPort(p.id, c);
+      const r = await putPort(p.id, c, 'mac_address' in c ? ADMIN : ALICE);
       assert.equal(r.status, 200, `${JSON.stringify(c)} → ${JSON.stringify(r.body)}`);
       assert.equal(r.body.port.revision_number, p.revision_number + 1, JSON.stringify(c));
       assert.equal(r.body.port.created_at, p.created_at);

@@ -56,6 +56,8 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, deps: R
     const ctx = await deps.context(req);
     const q = req.query as RawQuery;
     const { opts, fields, limit } = parseList(def, q, deps.settings);
+    // A controller without pagination (rbac-policies) ignores limit, marker and page_reverse.
+    if (!def.allowPagination) Object.assign(opts, { limit: undefined, marker: undefined, pageReverse: false });
     // An unknown (or invisible) marker is the resource's 404, as Neutron's native pagination answers.
     if (opts.marker) await service.get(ctx, opts.marker);
     const items = await service.list(ctx, opts);
@@ -86,7 +88,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, deps: R
 
   app.put<{ Params: IdParams }>(`${base}/:id`, async (req) => {
     const ctx = await deps.context(req);
-    const changes = prepareUpdate(def, ctx, updateItem(def, req.body));
+    const changes = prepareUpdate(def, updateItem(def, req.body));
     const obj = await service.update(ctx, req.params.id, changes, ifMatchRevision(req));
     return { [def.member]: renderer.render(ctx, obj) };
   });

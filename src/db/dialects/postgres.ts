@@ -9,7 +9,18 @@ export const postgresDialect: Dialect = {
   anyOf: (values) => sql<string>`(select unnest(${values}::text[]))`,
   likeOp: 'ilike',
   nullsAsSmallest: true,
-  writeIsolation: 'serializable',
+  // Session-level advisory locks, taken before BEGIN and released after COMMIT, so that the
+  // whole transaction runs after the previous holder's is committed.
+  withLocks: (db, keys, fn) =>
+    db.connection().execute(async (conn) => {
+      try {
+        for (const key of [...new Set(keys)].sort())
+          await sql`select pg_advisory_lock(hashtextextended(${key}, 0))`.execute(conn);
+        return await fn(conn);
+      } finally {
+        await sql`select pg_advisory_unlock_all()`.execute(conn).catch(() => {});
+      }
+    }),
 };
 
 const INT8_OID = 20;
@@ -23,7 +34,9 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
     // far below 2**53.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+        oid === INT8_OID && format !== 'binary'
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
   // An idle client losing its server (restart, failover) must not crash the process; the pool

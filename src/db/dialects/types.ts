@@ -21,10 +21,12 @@ export interface Dialect {
   /** Whether NULLs need an explicit place in ORDER BY to sort as the smallest value, as they do
    * in SQLite and MySQL (PostgreSQL sorts them as the largest). */
   readonly nullsAsSmallest: boolean;
-  /** Isolation level of write transactions. PostgreSQL's `serializable` gives what SQLite's
-   * single writer gives for free: check-then-insert logic stays correct across processes, and
-   * conflicts surface as retryable serialization failures. */
-  readonly writeIsolation?: 'serializable';
+  /** Runs `fn` on one connection that holds, across processes, an exclusive lock on each of
+   * `keys` (taken in a fixed order before `fn` starts its transaction, released after it ends):
+   * writers that contend (ports of one network, creates counted against one quota) queue, and
+   * each sees what the previous one committed. Absent where writers are serialised anyway
+   * (SQLite). */
+  withLocks?<T>(db: DB, keys: string[], fn: (conn: DB) => Promise<T>): Promise<T>;
 }
 
 /** Why a statement or commit failed, when the reason is a concurrent transaction (or a key). */

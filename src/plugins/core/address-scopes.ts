@@ -2,8 +2,16 @@
 // subnet pool cannot be deleted.
 import { errors, NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
-import type { EB } from '../../db/store.js';
 import type { Context } from '../context.js';
+import {
+  ACCESS_SHARED,
+  deletePoliciesOf,
+  insertPolicy,
+  markShared,
+  ownOrGranted,
+  sharedFilter,
+  WILDCARD,
+} from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 
 export class AddressScopeService extends BaseService {
@@ -12,18 +20,40 @@ export class AddressScopeService extends BaseService {
 
   protected override scope(ctx: Context) {
     if (ctx.isAdmin) return undefined;
-    const yes = this.store.mapping(this.def).filterValue('shared', true);
-    return (eb: EB) => eb.or([eb('address_scopes.project_id', '=', ctx.projectId ?? ''), eb('address_scopes.shared', '=', yes)]);
+    return ownOrGranted('address_scopes', 'address_scope', ctx);
+  }
+
+  protected override virtualFilters(ctx: Context) {
+    return { shared: sharedFilter('address_scopes.id', 'address_scope', ctx) };
+  }
+
+  protected override async perCaller(db: DB, ctx: Context, dicts: Dict[]): Promise<void> {
+    await markShared(db, this.store, 'address_scope', ctx, dicts);
+  }
+
+  private async shareWithAll(db: DB, obj: Dict): Promise<void> {
+    await insertPolicy(db, {
+      project_id: obj.project_id as string,
+      object_type: 'address_scope',
+      object_id: obj.id as string,
+      target_tenant: WILDCARD,
+      action: ACCESS_SHARED,
+    });
   }
 
   protected async createOne(db: DB, _ctx: Context, item: Dict): Promise<string> {
     const s = this.newObject(item);
     await this.store.insert(db, this.def, s);
+    if (s.shared === true) await this.shareWithAll(db, s);
     return s.id as string;
   }
 
   protected override async updateOne(db: DB, ctx: Context, obj: Dict, changes: Dict): Promise<void> {
-    if (obj.shared === true && changes.shared === false) {
+    // The stored column says whether a '*' policy exists (obj.shared is per caller).
+    const row = await this.store.getRow(db, this.def, obj.id as string);
+    const wildcard = row?.shared === true;
+    if (changes.shared === true && !wildcard) await this.shareWithAll(db, obj);
+    if (wildcard && changes.shared === false) {
       throw new NeutronError(
         'AddressScopeUpdateError',
         400,
@@ -41,6 +71,7 @@ export class AddressScopeService extends BaseService {
       .limit(1)
       .executeTakeFirst();
     if (used) throw errors.addressScopeInUse(obj.id as string);
+    await deletePoliciesOf(db, 'address_scope', obj.id as string);
     await super.deleteOne(db, ctx, obj);
   }
 }

@@ -1,10 +1,22 @@
 // Networks: visibility (own, shared, external), MTU from the physical MTU and the tenant
 // network type's overhead, deletion rules (NetworkInUse), and the subnets/address scopes views.
-import { errors, invalidInput } from '../../common/errors.js';
+import { errors, invalidInput, NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
-import type { EB } from '../../db/store.js';
 import { UNSET } from '../../resources/types.js';
 import type { Context } from '../context.js';
+import {
+  ACCESS_EXTERNAL,
+  ACCESS_SHARED,
+  canRevoke,
+  deletePoliciesOf,
+  insertPolicy,
+  markShared,
+  ownOrGranted,
+  policiesOf,
+  sharedFilter,
+  syncFlags,
+  WILDCARD,
+} from '../rbac/access.js';
 import { BaseService, type Dict, type ServiceDeps } from '../service.js';
 import type { CoreSettings } from './settings.js';
 
@@ -23,15 +35,18 @@ export class NetworkService extends BaseService {
     super(def, deps);
   }
 
+  /** Own networks and those an RBAC policy (shared or external) grants to the caller. */
   protected override scope(ctx: Context) {
     if (ctx.isAdmin) return undefined;
-    const yes = this.store.mapping(this.def).filterValue('shared', true);
-    return (eb: EB) =>
-      eb.or([
-        eb('networks.project_id', '=', ctx.projectId ?? ''),
-        eb('networks.shared', '=', yes),
-        eb('networks.router_external', '=', yes),
-      ]);
+    return ownOrGranted('networks', 'network', ctx);
+  }
+
+  protected override virtualFilters(ctx: Context) {
+    return { shared: sharedFilter('networks.id', 'network', ctx) };
+  }
+
+  protected override async perCaller(db: DB, ctx: Context, dicts: Dict[]): Promise<void> {
+    await markShared(db, this.store, 'network', ctx, dicts);
   }
 
   protected override async extend(db: DB, dicts: Dict[]): Promise<void> {
@@ -65,6 +80,32 @@ export class NetworkService extends BaseService {
     }
   }
 
+  /** The network of a port or subnet being created, looked up once per create transaction
+   * (its visibility check, its policy target and the create itself all need it). */
+  private readonly parents = new WeakMap<Dict, { db: DB; network: Dict }>();
+
+  async parentOf(db: DB, ctx: Context, item: Dict): Promise<Dict> {
+    const known = this.parents.get(item);
+    if (known && known.db === db) return known.network;
+    const network = await this.visible(db, ctx, item.network_id as string);
+    this.parents.set(item, { db, network });
+    return network;
+  }
+
+  /** Adds what policy rules ask of a child's network (`network:tenant_id`, `network:shared` …). */
+  async withNetwork(db: DB, target: Dict, child: Dict): Promise<Dict> {
+    const known = this.parents.get(child);
+    const net = known && known.db === db ? known.network : await this.store.getRow(db, this.def, child.network_id as string);
+    if (!net) return target;
+    return {
+      ...target,
+      'network:tenant_id': net.project_id,
+      'network:project_id': net.project_id,
+      'network:shared': net.shared,
+      'network:router:external': net['router:external'],
+    };
+  }
+
   /** The largest MTU a network of the default tenant type can have. */
   maxMtu(): number {
     return this.settings.maxTenantMtu;
@@ -84,23 +125,58 @@ export class NetworkService extends BaseService {
     obj['router:external'] ??= false;
     obj.port_security_enabled ??= true;
     await this.store.insert(db, this.def, obj);
+    // `shared` and `router:external` are wildcard RBAC policies (the columns summarise them).
+    const owner = obj.project_id as string;
+    if (obj.shared === true) await this.addWildcard(db, obj.id as string, owner, ACCESS_SHARED);
+    if (obj['router:external'] === true) await this.addWildcard(db, obj.id as string, owner, ACCESS_EXTERNAL);
     return obj.id as string;
   }
 
   protected override async updateOne(db: DB, ctx: Context, obj: Dict, changes: Dict): Promise<void> {
     if ('mtu' in changes) this.checkMtu(changes.mtu);
-    if (changes.shared === false && obj.shared === true) {
-      const other = await db
-        .selectFrom('ports')
-        .select('id')
-        .where('network_id', '=', obj.id as string)
-        .where('project_id', '!=', obj.project_id as string)
-        .where('device_owner', 'not in', AUTO_DELETE_OWNERS)
-        .limit(1)
-        .executeTakeFirst();
-      if (other) throw errors.invalidSharedSetting(obj.id as string);
+    const id = obj.id as string;
+    const owner = obj.project_id as string;
+    if (typeof changes.shared === 'boolean') {
+      const [wild] = (await policiesOf(db, 'network', id, ACCESS_SHARED)).filter((p) => p.target_tenant === WILDCARD);
+      if (changes.shared && !wild) await this.addWildcard(db, id, owner, ACCESS_SHARED);
+      if (!changes.shared && wild) {
+        if (!(await canRevoke(db, 'network', ACCESS_SHARED, id, owner, WILDCARD, wild.id))) {
+          throw errors.invalidSharedSetting(id);
+        }
+        await db.deleteFrom('rbac_policies').where('id', '=', wild.id).execute();
+      }
+    }
+    if (typeof changes['router:external'] === 'boolean') {
+      const external = await policiesOf(db, 'network', id, ACCESS_EXTERNAL);
+      if (changes['router:external'] && external.length === 0) await this.addWildcard(db, id, owner, ACCESS_EXTERNAL);
+      if (!changes['router:external'] && external.length > 0) {
+        const gateway = await db
+          .selectFrom('ports')
+          .select('id')
+          .where('network_id', '=', id)
+          .where('device_owner', '=', 'network:router_gateway')
+          .executeTakeFirst();
+        if (gateway) {
+          throw new NeutronError(
+            'ExternalNetworkInUse',
+            409,
+            `External network ${id} cannot be updated to be made non-external, since it has existing gateway ports.`,
+          );
+        }
+        await db
+          .deleteFrom('rbac_policies')
+          .where('object_type', '=', 'network')
+          .where('object_id', '=', id)
+          .where('action', '=', ACCESS_EXTERNAL)
+          .execute();
+      }
     }
     await super.updateOne(db, ctx, obj, changes);
+    await syncFlags(db, this.store, 'network', id);
+  }
+
+  private async addWildcard(db: DB, id: string, owner: string, action: string): Promise<void> {
+    await insertPolicy(db, { project_id: owner, object_type: 'network', object_id: id, target_tenant: WILDCARD, action });
   }
 
   protected override async deleteOne(db: DB, ctx: Context, obj: Dict): Promise<void> {
@@ -122,6 +198,7 @@ export class NetworkService extends BaseService {
     await db.deleteFrom('ipallocations').where('network_id', '=', id).execute();
     await db.deleteFrom('ports').where('network_id', '=', id).execute();
     await db.deleteFrom('subnets').where('network_id', '=', id).execute();
+    await deletePoliciesOf(db, 'network', id);
     await super.deleteOne(db, ctx, obj);
   }
 }

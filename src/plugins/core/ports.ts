@@ -1,6 +1,6 @@
 // Ports: MAC allocation, fixed IPs (IPAM), port security, allowed address pairs and extra DHCP
 // options, with Neutron's rules for creating and changing each.
-import { badRequest, errors, invalidInput, NeutronError, policyNotAuthorized } from '../../common/errors.js';
+import { badRequest, errors, invalidInput, NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { EB, VirtualFilter } from '../../db/store.js';
 import { checkSubnetIp, eui64, normalizeIp } from '../../ipam/address.js';
@@ -59,8 +59,13 @@ export class PortService extends BaseService {
       ]);
   }
 
-  protected override owns(ctx: Context, obj: Dict): boolean {
-    return super.owns(ctx, obj) || obj.network_owner === ctx.projectId;
+  /** Port rules ask about the port's network (its owner may delete ports on it, …). */
+  protected override async checkParents(db: DB, ctx: Context, item: Dict): Promise<void> {
+    await this.networks.parentOf(db, ctx, item);
+  }
+
+  protected override async policyTarget(db: DB, obj: Dict): Promise<Dict> {
+    return this.networks.withNetwork(db, await super.policyTarget(db, obj), obj);
   }
 
   protected override virtualFilters() {
@@ -119,19 +124,6 @@ export class PortService extends BaseService {
     }
     for (const d of dicts) d.fixed_ips = byPort.get(d.id as string);
     for (const e of this.extensions) await e.extend(db, dicts);
-  }
-
-  protected override async fetch(db: DB, ctx: Context, id: string, full = true): Promise<Dict> {
-    const port = await super.fetch(db, ctx, id, full);
-    if (!ctx.isAdmin) {
-      const net = await db
-        .selectFrom('networks')
-        .select('project_id')
-        .where('id', '=', port.network_id as string)
-        .executeTakeFirst();
-      port.network_owner = net?.project_id;
-    }
-    return port;
   }
 
   private source(db: DB, subnetId: string): AllocationSource {
@@ -302,15 +294,13 @@ export class PortService extends BaseService {
     });
   }
 
-  /** Only the network's owner (or admin) may give a port a network:* owner. */
-  private checkOwner(ctx: Context, network: Dict, owner: unknown, action: string): void {
-    if (ctx.isAdmin || network.project_id === ctx.projectId) return;
-    if (typeof owner === 'string' && owner.startsWith('network:')) throw policyNotAuthorized(`${action}_port:device_owner`);
+  /** Creates on one network contend on its addresses and MACs: they queue on it. */
+  protected override createLocks(ctx: Context, items: Dict[]): string[] {
+    return [...super.createLocks(ctx, items), ...items.map((i) => `network:${i.network_id}`)];
   }
 
   protected async createOne(db: DB, ctx: Context, item: Dict): Promise<string> {
-    const network = await this.networks.visible(db, ctx, item.network_id as string);
-    this.checkOwner(ctx, network, item.device_owner, 'create');
+    const network = await this.networks.parentOf(db, ctx, item);
     const p = this.newObject(item);
     const networkId = network.id as string;
     // null asks for a generated MAC, as an absent one does (port-mac-address-regenerate).
@@ -346,8 +336,6 @@ export class PortService extends BaseService {
 
   protected override async updateOne(db: DB, ctx: Context, obj: Dict, changes: Dict): Promise<void> {
     const networkId = obj.network_id as string;
-    const network = (await this.store.getRow(db, this.networks.def, networkId)) as Dict;
-    if ('device_owner' in changes) this.checkOwner(ctx, network, changes.device_owner, 'update');
     if ('mac_address' in changes) {
       if (changes.mac_address === null) changes.mac_address = await this.newMac(db, networkId);
       else if (changes.mac_address !== obj.mac_address && (await this.macInUse(db, networkId, changes.mac_address as string))) {

@@ -4,11 +4,19 @@
 import { validators } from '../../api/validation/validators.js';
 import { badRequest, errors, invalidInput, NeutronError, policyNotAuthorized } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
-import type { EB } from '../../db/store.js';
 import { canonicalCidr, formatCidr, parseCidr, widthOf } from '../../ipam/address.js';
 import { anyOverlap, coveredBy, mergeCidrs } from '../../ipam/prefixes.js';
 import { UNSET } from '../../resources/types.js';
 import type { Context } from '../context.js';
+import {
+  ACCESS_SHARED,
+  deletePoliciesOf,
+  insertPolicy,
+  markShared,
+  ownOrGranted,
+  sharedFilter,
+  WILDCARD,
+} from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 import type { AddressScopeService } from './address-scopes.js';
 
@@ -21,8 +29,15 @@ export class SubnetPoolService extends BaseService {
 
   protected override scope(ctx: Context) {
     if (ctx.isAdmin) return undefined;
-    const yes = this.store.mapping(this.def).filterValue('shared', true);
-    return (eb: EB) => eb.or([eb('subnetpools.project_id', '=', ctx.projectId ?? ''), eb('subnetpools.shared', '=', yes)]);
+    return ownOrGranted('subnetpools', 'subnetpool', ctx);
+  }
+
+  protected override virtualFilters(ctx: Context) {
+    return { shared: sharedFilter('subnetpools.id', 'subnetpool', ctx) };
+  }
+
+  protected override async perCaller(db: DB, ctx: Context, dicts: Dict[]): Promise<void> {
+    await markShared(db, this.store, 'subnetpool', ctx, dicts);
   }
 
   /** Canonical, merged, sorted prefixes of one IP version. */
@@ -50,10 +65,8 @@ export class SubnetPoolService extends BaseService {
     scopeId: string,
     pool: { id?: string; version: number; prefixes: string[] },
   ): Promise<void> {
+    // Visible means owned or shared with the caller by an RBAC policy: usable.
     const scope = await this.scopes.visible(db, ctx, scopeId);
-    if (!ctx.isAdmin && scope.project_id !== ctx.projectId && !scope.shared) {
-      throw errors.illegalSubnetPoolAssociationToAddressScope(pool.id ?? '', scopeId);
-    }
     if (Number(scope.ip_version) !== pool.version) {
       throw errors.illegalSubnetPoolIpVersionAssociationToAddressScope(pool.id ?? '', scopeId, Number(scope.ip_version));
     }
@@ -90,6 +103,15 @@ export class SubnetPoolService extends BaseService {
     if (p.address_scope_id) await this.checkScope(db, ctx, p.address_scope_id as string, { version, prefixes });
     if (p.is_default) await this.checkDefault(db, version);
     await this.store.insert(db, this.def, p);
+    if (p.shared === true) {
+      await insertPolicy(db, {
+        project_id: p.project_id as string,
+        object_type: 'subnetpool',
+        object_id: p.id as string,
+        target_tenant: WILDCARD,
+        action: ACCESS_SHARED,
+      });
+    }
     return p.id as string;
   }
 
@@ -145,6 +167,7 @@ export class SubnetPoolService extends BaseService {
     if (used) {
       throw new NeutronError('SubnetPoolDeleteError', 400, 'Unable to delete subnet pool: Subnet pool has existing allocations.');
     }
+    await deletePoliciesOf(db, 'subnetpool', obj.id as string);
     await super.deleteOne(db, ctx, obj);
   }
 

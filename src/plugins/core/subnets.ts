@@ -1,6 +1,6 @@
 // Subnets: CIDR from the request or from a subnet pool, gateway and allocation pools as Neutron
 // computes them, the IPv6 mode rules, overlap checks, and SubnetInUse on delete.
-import { badRequest, errors, invalidInput, NeutronError, policyNotAuthorized } from '../../common/errors.js';
+import { badRequest, errors, invalidInput, NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { EB } from '../../db/store.js';
 import {
@@ -19,6 +19,7 @@ import {
 import { coveredBy, findFreePrefix, quotaSize } from '../../ipam/prefixes.js';
 import { UNSET } from '../../resources/types.js';
 import type { Context } from '../context.js';
+import { ACCESS_SHARED, grantedTo, sharedFilter } from '../rbac/access.js';
 import { BaseService, type Dict, type ServiceDeps } from '../service.js';
 import { AUTO_DELETE_OWNERS, type NetworkService } from './networks.js';
 import type { CoreSettings } from './settings.js';
@@ -57,22 +58,29 @@ export class SubnetService extends BaseService {
     super(def, deps);
   }
 
-  private sharedNetworks(eb: EB, shared: boolean) {
-    const v = this.store.mapping(this.networks.def).filterValue('shared', shared);
-    return eb.selectFrom('networks').select('networks.id').where('networks.shared', '=', v);
+  /** Own subnets and those on networks shared (access_as_shared) with the caller; an external
+   * network's subnets stay hidden, as in Neutron. */
+  /** Subnet rules ask about the subnet's network (its owner manages its subnets). */
+  protected override async checkParents(db: DB, ctx: Context, item: Dict): Promise<void> {
+    await this.networks.parentOf(db, ctx, item);
+  }
+
+  protected override async policyTarget(db: DB, obj: Dict): Promise<Dict> {
+    return this.networks.withNetwork(db, await super.policyTarget(db, obj), obj);
   }
 
   protected override scope(ctx: Context) {
     if (ctx.isAdmin) return undefined;
     return (eb: EB) =>
-      eb.or([eb('subnets.project_id', '=', ctx.projectId ?? ''), eb('subnets.network_id', 'in', this.sharedNetworks(eb, true))]);
+      eb.or([
+        eb('subnets.project_id', '=', ctx.projectId ?? ''),
+        eb('subnets.network_id', 'in', grantedTo(eb, 'network', ctx, ACCESS_SHARED)),
+      ]);
   }
 
-  protected override virtualFilters() {
-    return {
-      shared: (eb: EB, values: unknown[]) =>
-        eb.or(values.map((v) => eb('subnets.network_id', 'in', this.sharedNetworks(eb, v === true)))),
-    };
+  /** A subnet is shared when its network is shared with the caller. */
+  protected override virtualFilters(ctx: Context) {
+    return { shared: sharedFilter('subnets.network_id', 'network', ctx) };
   }
 
   /** Subnets of a network, oldest first. */
@@ -88,9 +96,13 @@ export class SubnetService extends BaseService {
     return rows.map((r) => m.fromRow(r));
   }
 
+  /** Creates on one network contend on its prefixes and gateway ports: they queue on it. */
+  protected override createLocks(ctx: Context, items: Dict[]): string[] {
+    return [...super.createLocks(ctx, items), ...items.map((i) => `network:${i.network_id}`)];
+  }
+
   protected async createOne(db: DB, ctx: Context, item: Dict): Promise<string> {
-    const network = await this.networks.visible(db, ctx, item.network_id as string);
-    if (!ctx.isAdmin && network.project_id !== ctx.projectId) throw policyNotAuthorized('create_subnet');
+    const network = await this.networks.parentOf(db, ctx, item);
     const s = this.newObject(item);
     delete s.prefixlen;
     const version = Number(s.ip_version);

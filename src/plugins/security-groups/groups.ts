@@ -4,9 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { ListOptions } from '../../db/store.js';
-import { type EB, nowStamp } from '../../db/store.js';
+import { nowStamp } from '../../db/store.js';
 import { canonicalCidr } from '../../ipam/address.js';
 import type { Context } from '../context.js';
+import { deletePoliciesOf, markShared, ownOrGranted, sharedFilter } from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 import type { SecurityGroupRuleService } from './rules.js';
 
@@ -20,16 +21,18 @@ export class SecurityGroupService extends BaseService {
   protected notFoundLabel = 'Security group';
   rules!: SecurityGroupRuleService;
 
+  /** Own groups and those shared with the caller by an RBAC policy. */
   protected override scope(ctx: Context) {
     if (ctx.isAdmin) return undefined;
-    return (eb: EB) => eb('securitygroups.project_id', '=', ctx.projectId ?? '');
+    return ownOrGranted('securitygroups', 'security_group', ctx);
   }
 
-  protected override virtualFilters() {
-    return {
-      // No RBAC sharing yet, so no group is shared: shared=False matches all, shared=True none.
-      shared: (eb: EB, values: unknown[]) => (values.includes(false) ? eb.and([]) : eb.or([])),
-    };
+  protected override virtualFilters(ctx: Context) {
+    return { shared: sharedFilter('securitygroups.id', 'security_group', ctx) };
+  }
+
+  protected override async perCaller(db: DB, ctx: Context, dicts: Dict[]): Promise<void> {
+    await markShared(db, this.store, 'security_group', ctx, dicts);
   }
 
   protected override async extend(db: DB, dicts: Dict[]): Promise<void> {
@@ -137,6 +140,7 @@ export class SecurityGroupService extends BaseService {
     await db.deleteFrom('default_security_groups').where('security_group_id', '=', id).execute();
     await db.deleteFrom('securitygrouprules').where('security_group_id', '=', id).execute();
     await db.deleteFrom('securitygrouprules').where('remote_group_id', '=', id).execute();
+    await deletePoliciesOf(db, 'security_group', id);
     await super.deleteOne(db, ctx, obj);
   }
 

@@ -13,7 +13,21 @@ import type { SecurityGroupService } from './groups.js';
 const PORT_PROTOCOLS = ['tcp', 'udp', 'dccp', 'sctp', 'udplite', '6', '17', '33', '132', '136'];
 const ICMP_PROTOCOLS = ['icmp', 'icmpv6', 'ipv6-icmp', '1', '58'];
 /** Protocols that exist only over IPv6, by name and number: refused with ethertype IPv4. */
-const IPV6_ONLY = ['ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', '41', '43', '44', '58', '59', '60'];
+const IPV6_ONLY = [
+  'ipv6-encap',
+  'ipv6-frag',
+  'ipv6-icmp',
+  'icmpv6',
+  'ipv6-nonxt',
+  'ipv6-opts',
+  'ipv6-route',
+  '41',
+  '43',
+  '44',
+  '58',
+  '59',
+  '60',
+];
 
 const bad = (type: string, message: string) => new NeutronError(type, 400, message);
 
