@@ -34,8 +34,6 @@ export const errors = {
     )(`Unable to complete operation on network ${id}. There are one or more ports still in use on the network.`),
   subnetInUse: (id: string, reason = 'One or more ports have an IP allocation from this subnet.') =>
     make('SubnetInUse', 409)(`Unable to complete operation on subnet ${id}: ${reason}`),
-  subnetPoolInUse: (id: string, reason = 'Subnets are being allocated from this pool.') =>
-    make('SubnetPoolInUse', 409)(`Unable to complete operation on subnet pool ${id}. ${reason}.`),
   addressScopeInUse: (id: string) =>
     make(
       'AddressScopeInUse',
@@ -96,13 +94,7 @@ export const errors = {
   prefixVersionMismatch: () => make('PrefixVersionMismatch', 400)('Cannot mix IPv4 and IPv6 prefixes in a subnet pool.'),
   illegalSubnetPoolPrefixUpdate: (msg: string) =>
     make('IllegalSubnetPoolPrefixUpdate', 400)(`Illegal update to prefixes: ${msg}.`),
-  illegalSubnetPoolUpdate: (reason: string) => make('IllegalSubnetPoolUpdate', 400)(`Illegal subnetpool update : ${reason}.`),
   illegalSubnetPoolPrefixBounds: (msg: string) => make('IllegalSubnetPoolPrefixBounds', 400)(msg),
-  illegalSubnetPoolAssociationToAddressScope: (poolId: string, scopeId: string) =>
-    make(
-      'IllegalSubnetPoolAssociationToAddressScope',
-      400,
-    )(`Illegal subnetpool association: subnetpool ${poolId} cannot be associated with address scope ${scopeId}.`),
   illegalSubnetPoolIpVersionAssociationToAddressScope: (poolId: string, scopeId: string, ipVersion: number) =>
     make(
       'IllegalSubnetPoolIpVersionAssociationToAddressScope',
@@ -137,7 +129,6 @@ export const errors = {
       409,
     )(`Unable to reconfigure sharing settings for network ${network}. Multiple tenants are using it.`),
   networkMtuTooLarge: (max: number) => invalidInput(`Requested MTU is too big, maximum is ${max}`),
-  serviceUnavailable: (message: string) => new NeutronError('ServiceUnavailable', 503, message),
   conflict: (message: string) => new NeutronError('Conflict', 409, message),
   internal: () =>
     new NeutronError('HTTPInternalServerError', 500, 'Request Failed: internal server error while processing your request.'),

@@ -5,16 +5,10 @@ import { NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { ListOptions } from '../../db/store.js';
 import { nowStamp } from '../../db/store.js';
-import { canonicalCidr } from '../../ipam/address.js';
 import type { Context } from '../context.js';
 import { deletePoliciesOf, markShared, ownOrGranted, sharedFilter } from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 import type { SecurityGroupRuleService } from './rules.js';
-
-export const isUniqueViolation = (err: unknown): boolean => {
-  const code = (err as { code?: string } | null)?.code ?? '';
-  return code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
-};
 
 export class SecurityGroupService extends BaseService {
   protected notFoundType = 'SecurityGroup';
@@ -158,5 +152,3 @@ export class SecurityGroupService extends BaseService {
     return out;
   }
 }
-
-export const normalizedCidr = (prefix: unknown): string | null => (typeof prefix === 'string' ? canonicalCidr(prefix) : null);
