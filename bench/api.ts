@@ -8,12 +8,11 @@
 // Run 2 — a fresh server with --table-ports ports (default 10,000: 10 networks × 1,000) in the table:
 // filtered lists (device_id; network_id + device_id), one page of 1,000, a full list of one network.
 // The last line printed is one JSON object with every figure.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, ServerProcess } from '../test/fixtures/process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/neutrino.js');
@@ -40,16 +39,14 @@ interface Rss {
 }
 
 class Server {
-  private exited = false;
   private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
+    private readonly proc: ServerProcess,
     private readonly dir: string,
     readonly logFile: string,
-  ) {
-    child.once('exit', () => {
-      this.exited = true;
-    });
+  ) {}
+
+  get url(): string {
+    return this.proc.url;
   }
 
   static async start(label: string): Promise<Server> {
@@ -61,63 +58,50 @@ class Server {
     // As the reference Neutron of these figures runs: no quotas in the way of thousands of ports.
     const conf = join(dir, 'bench.conf');
     writeFileSync(conf, '[quotas]\nquota_network = -1\nquota_subnet = -1\nquota_port = -1\n');
-    const child = spawn(
-      process.execPath,
-      [BIN, 'all-in-one', '--config-file', conf, '--bind-host', '127.0.0.1', '--bind-port', String(port), '--state-path', dir],
-      { stdio: ['ignore', out, out] },
-    );
-    closeSync(out);
-    const server = new Server(child, `http://127.0.0.1:${port}`, dir, logFile);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (server.exited) throw new Error(`server exited at start:\n${readFileSync(logFile, 'utf8')}`);
-      try {
-        const r = await fetch(`${server.url}/`);
-        await r.arrayBuffer();
-        if (r.ok) return server;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) {
-        await server.stop();
-        throw new Error(`server did not answer within 30 s:\n${readFileSync(logFile, 'utf8')}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      const server = await ServerProcess.start(
+        [
+          // Run as an installed `neutrino` runs: through the bin's shebang and its Node flags.
+          BIN,
+          'all-in-one',
+          '--config-file',
+          conf,
+          '--bind-host',
+          '127.0.0.1',
+          '--bind-port',
+          String(port),
+          '--state-path',
+          dir,
+        ],
+        {
+          url: `http://127.0.0.1:${port}`,
+          env: process.env,
+          stdout: out,
+          stderr: out,
+          exitedMessage: () => `server exited at start:\n${readFileSync(logFile, 'utf8')}`,
+          timeoutMessage: () => `server did not answer within 30 s:\n${readFileSync(logFile, 'utf8')}`,
+        },
+      );
+      return new Server(server, dir, logFile);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    } finally {
+      closeSync(out);
     }
   }
 
   /** VmRSS now and VmHWM (the kernel's peak resident set) of the server process, in MiB. */
   rss(): Rss {
-    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const status = readFileSync(`/proc/${this.proc.pid}/status`, 'utf8');
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
     return { rss_mb: +(kb('VmRSS') / 1024).toFixed(1), peak_mb: +(kb('VmHWM') / 1024).toFixed(1) };
   }
 
   async stop(): Promise<void> {
-    const pid = this.child.pid;
-    if (!this.exited && pid !== undefined) {
-      const gone = new Promise((ok) => this.child.once('exit', ok));
-      process.kill(pid, 'SIGTERM');
-      const timer = setTimeout(() => {
-        if (!this.exited) process.kill(pid, 'SIGKILL');
-      }, 10_000);
-      await gone;
-      clearTimeout(timer);
-    }
+    await this.proc.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => ok(port));
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,13 +3,12 @@
 // once. Runs the command from src/ (test/fixtures/neutrino.ts). On PostgreSQL only (NEUTRINO_TEST_DB,
 // set by scripts/test-postgres.sh); on SQLite it checks that api_workers > 1 is refused.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freePort, run, ServerProcess } from '../fixtures/process.js';
 import { freshPostgresDatabase, isPostgresUrl } from '../helpers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,37 +18,7 @@ const PG = process.env.NEUTRINO_TEST_DB && isPostgresUrl(process.env.NEUTRINO_TE
 // biome-ignore lint/suspicious/noExplicitAny: bodies are read loosely
 type Obj = any;
 
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('NODE_TEST') && !k.startsWith('OS_')) env[k] = v;
-  return env;
-}
-
-function neutrino(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((ok) => {
-    execFile(
-      NEUTRINO[0],
-      [...NEUTRINO.slice(1), ...args],
-      { cwd: ROOT, env: childEnv(), timeout: timeoutMs },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0;
-        ok({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => ok(port));
-    });
-  });
-}
+const neutrino = (args: string[]) => run(NEUTRINO[0], [...NEUTRINO.slice(1), ...args], { cwd: ROOT });
 
 /** Worker processes of the primary `pid`, from /proc (tsx's esbuild helpers are children too). */
 function childrenOf(pid: number): number[] {
@@ -105,8 +74,7 @@ describe('several workers on PostgreSQL', {
   let dir: string;
   let url: string;
   let drop: () => Promise<void>;
-  let server: ChildProcess | undefined;
-  let stderr = '';
+  let server: ServerProcess | undefined;
   let base: string;
 
   before(async () => {
@@ -114,9 +82,9 @@ describe('several workers on PostgreSQL', {
     ({ url, drop } = await freshPostgresDatabase(PG as string));
   });
   after(async () => {
-    if (server?.pid && server.exitCode === null) {
+    if (server?.pid && server.exitStatus === null) {
       for (const pid of childrenOf(server.pid)) process.kill(pid, 'SIGKILL');
-      server.kill('SIGKILL');
+      server.signal('SIGKILL');
     }
     await drop?.();
     rmSync(dir, { recursive: true, force: true });
@@ -140,16 +108,9 @@ describe('several workers on PostgreSQL', {
     base = `http://127.0.0.1:${port}`;
     const conf = join(dir, 'neutrino.conf');
     writeFileSync(conf, `[DEFAULT]\napi_workers = 2\nbind_port = ${port}\n[database]\nconnection = ${url}\nmax_pool_size = 4\n`);
-    server = spawn(NEUTRINO[0], [...NEUTRINO.slice(1), 'server', '--config-file', conf], {
-      cwd: ROOT,
-      env: childEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    server.stderr?.on('data', (d) => {
-      stderr += String(d);
-    });
-    await until('2 workers listening', () => stderr.includes('2 API workers listening') || server?.exitCode !== null);
-    assert.equal(server.exitCode, null, stderr);
+    server = ServerProcess.spawn([...NEUTRINO, 'server', '--config-file', conf], { cwd: ROOT, stdout: 'ignore' });
+    await until('2 workers listening', () => server?.log.includes('2 API workers listening') || server?.exitStatus !== null);
+    assert.equal(server.exitStatus, null, server.log);
     assert.equal(childrenOf(server.pid as number).length, 2);
     assert.equal((await fetch(`${base}/v2.0/networks`)).status, 200);
   });
@@ -206,13 +167,13 @@ describe('several workers on PostgreSQL', {
     process.kill(victim, 'SIGKILL');
     await until('a replacement worker', () => {
       const kids = childrenOf(primary);
-      return kids.length === 2 && !kids.includes(victim) && stderr.includes(`worker ${victim} exited`);
+      return kids.length === 2 && !kids.includes(victim) && server?.log.includes(`worker ${victim} exited`);
     });
     for (let i = 0; i < 10; i++) assert.equal((await fetch(`${base}/v2.0/networks`)).status, 200);
     const workers = childrenOf(primary);
-    const exited = new Promise<number | null>((ok) => server?.once('exit', (code) => ok(code)));
-    server?.kill('SIGTERM');
-    assert.equal(await exited, 0, stderr);
+    const exited = server?.wait();
+    server?.signal('SIGTERM');
+    assert.equal((await exited)?.code, 0, server?.log);
     await until('workers gone', () => workers.every((p) => !alive(p)), 15_000);
   });
 });

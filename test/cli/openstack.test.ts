@@ -2,27 +2,18 @@
 // (python3-openstackclient) against `neutrino all-in-one`, a bad config file, `neutrino db upgrade`.
 // Runs the compiled CLI (bin/neutrino.js → dist/), which `npm ci` builds through the prepare script.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { childEnv, freePort, run, ServerProcess } from '../fixtures/process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(ROOT, 'bin/neutrino.js');
 const BUILT = join(ROOT, 'dist/cli/main.js');
 const IN_CI = process.env.CI === 'true';
-
-/** Environment for children: no test-runner or OpenStack variables leaking in from the caller. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('OS_') && !k.startsWith('NODE_TEST')) env[k] = v;
-  }
-  return env;
-}
 
 function assertBuilt(): void {
   if (!existsSync(BUILT)) {
@@ -49,111 +40,15 @@ before(() => {
   }
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => ok(port));
-    });
+const neutrino = (args: string[], timeoutMs?: number) => run(process.execPath, [BIN, ...args], { timeoutMs });
+
+/** Starts `neutrino <args> --bind-port <free port>` on 127.0.0.1 and waits until it answers GET /. */
+async function startServer(args: string[]): Promise<ServerProcess> {
+  const port = await freePort();
+  return ServerProcess.start([process.execPath, BIN, ...args, '--bind-host', '127.0.0.1', '--bind-port', String(port)], {
+    url: `http://127.0.0.1:${port}`,
+    label: `neutrino ${args.join(' ')}`,
   });
-}
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command (argument array, no shell) to completion. */
-function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
-  return new Promise((ok) => {
-    execFile(cmd, args, { env: childEnv(), timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
-      ok({
-        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
-        signal: e?.signal ?? null,
-        stdout: String(stdout),
-        stderr: String(stderr),
-      });
-    });
-  });
-}
-
-const neutrino = (args: string[], timeoutMs?: number) => run(process.execPath, [BIN, ...args], timeoutMs);
-
-/** A `neutrino` server process listening on 127.0.0.1:port. */
-class ServerProcess {
-  private output = '';
-  private exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  private readonly exit: Promise<void>;
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-  ) {
-    child.stdout?.on('data', (d: Buffer) => {
-      this.output += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      this.output += d.toString();
-    });
-    this.exit = new Promise((ok) => {
-      child.once('exit', (code, signal) => {
-        this.exited = { code, signal };
-        ok();
-      });
-    });
-  }
-
-  /** Starts `neutrino <args> --bind-port <free port>` and waits until it answers GET /. */
-  static async start(args: string[], deadlineMs = 30_000): Promise<ServerProcess> {
-    const port = await freePort();
-    const child = spawn(process.execPath, [BIN, ...args, '--bind-host', '127.0.0.1', '--bind-port', String(port)], {
-      env: childEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const server = new ServerProcess(child, `http://127.0.0.1:${port}`);
-    const deadline = Date.now() + deadlineMs;
-    for (;;) {
-      if (server.exited) {
-        throw new Error(
-          `neutrino ${args.join(' ')} exited (${JSON.stringify(server.exited)}) before answering:\n${server.output}`,
-        );
-      }
-      try {
-        const r = await fetch(`${server.url}/`, { signal: AbortSignal.timeout(2_000) });
-        await r.arrayBuffer();
-        if (r.status === 200) return server;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) {
-        await server.stop();
-        throw new Error(`neutrino ${args.join(' ')} did not answer on ${server.url} within ${deadlineMs} ms:\n${server.output}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  get log(): string {
-    return this.output;
-  }
-
-  /** SIGTERM by PID, SIGKILL if it has not exited within 10 s. */
-  async stop(): Promise<void> {
-    const pid = this.child.pid;
-    if (this.exited || pid === undefined) return;
-    process.kill(pid, 'SIGTERM');
-    const timer = setTimeout(() => {
-      if (!this.exited) process.kill(pid, 'SIGKILL');
-    }, 10_000);
-    await this.exit;
-    clearTimeout(timer);
-  }
 }
 
 function hasOpenstack(): boolean {
@@ -190,7 +85,7 @@ describe('openstack CLI against neutrino all-in-one (noauth)', { skip: OPENSTACK
     if (!OPENSTACK_PRESENT) return; // CI=true: the test fails with the reason
     assertBuilt();
     state = mkdtempSync(join(tmpdir(), 'neutrino-cli-'));
-    server = await ServerProcess.start(['all-in-one', '--state-path', state]);
+    server = await startServer(['all-in-one', '--state-path', state]);
   });
 
   after(async () => {
@@ -201,7 +96,7 @@ describe('openstack CLI against neutrino all-in-one (noauth)', { skip: OPENSTACK
   /** `openstack --os-auth-type none --os-endpoint URL <args>`; fails the test on a non-zero exit. */
   async function openstack(args: string[]): Promise<string> {
     assert.ok(server);
-    const r = await run('openstack', ['--os-auth-type', 'none', '--os-endpoint', server.url, ...args], 120_000);
+    const r = await run('openstack', ['--os-auth-type', 'none', '--os-endpoint', server.url, ...args], { timeoutMs: 120_000 });
     if (r.code !== 0) {
       assert.fail(`openstack ${args.join(' ')} → exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     }
@@ -292,7 +187,7 @@ describe('neutrino command line', { timeout: 120_000 }, () => {
     assert.equal(second.code, 0, `second db upgrade failed: ${second.stderr}`);
     assert.match(second.stdout, /up to date/);
 
-    const server = await ServerProcess.start(['server', '--connection', url]);
+    const server = await startServer(['server', '--connection', url]);
     try {
       const r = await fetch(`${server.url}/v2.0/networks`);
       assert.equal(r.status, 200, server.log);

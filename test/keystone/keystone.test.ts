@@ -6,13 +6,12 @@
 // Needs keystone, uwsgi-plugin-python3 and python3-openstackclient (apt); skipped without them,
 // failed without them when CI is set. Runs the compiled CLI (bin/neutrino.js → dist/).
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { childEnv, freePort, type RunResult, run, ServerProcess } from '../fixtures/process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(ROOT, 'bin/neutrino.js');
@@ -52,49 +51,6 @@ const MISSING_REASON = MISSING.length
   : '';
 const SKIP = MISSING.length && !IN_CI ? MISSING_REASON : false;
 
-/** Environment for children: no test-runner or OpenStack variables leaking in from the caller. */
-function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('OS_') && !k.startsWith('NODE_TEST')) env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command (argument array, no shell) to completion. */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
-  return new Promise((ok) => {
-    execFile(cmd, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
-      ok({
-        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
-        signal: e?.signal ?? null,
-        stdout: String(stdout),
-        stderr: String(stderr),
-      });
-    });
-  });
-}
-
 const keystoneEnv = () =>
   childEnv({
     KEYSTONE_ADMIN_PASSWORD: PASSWORDS.admin,
@@ -104,75 +60,20 @@ const keystoneEnv = () =>
 
 /** `scripts/keystone.sh <args>`; fails with its output on a non-zero exit. */
 async function keystoneScript(args: string[], timeoutMs = 240_000): Promise<void> {
-  const r = await run('bash', [SCRIPT, ...args], keystoneEnv(), timeoutMs);
+  const r = await run('bash', [SCRIPT, ...args], { env: keystoneEnv(), timeoutMs });
   if (r.code !== 0) {
     assert.fail(`scripts/keystone.sh ${args.join(' ')} → ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   }
 }
 
-/** `neutrino server` on 127.0.0.1:port. */
-class ServerProcess {
-  private output = '';
-  private exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  private readonly exit: Promise<void>;
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-  ) {
-    child.stdout?.on('data', (d: Buffer) => {
-      this.output += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      this.output += d.toString();
-    });
-    this.exit = new Promise((ok) => {
-      child.once('exit', (code, signal) => {
-        this.exited = { code, signal };
-        ok();
-      });
-    });
-  }
-
-  /** Starts `neutrino <args>` and waits until GET / (no token needed) answers 200. */
-  static async start(args: string[], port: number, deadlineMs = 30_000): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const server = new ServerProcess(child, `http://127.0.0.1:${port}`);
-    const deadline = Date.now() + deadlineMs;
-    for (;;) {
-      if (server.exited) {
-        throw new Error(`neutrino ${args.join(' ')} exited (${JSON.stringify(server.exited)}):\n${server.output}`);
-      }
-      try {
-        const r = await fetch(`${server.url}/`, { signal: AbortSignal.timeout(2_000) });
-        await r.arrayBuffer();
-        if (r.status === 200) return server;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) {
-        await server.stop();
-        throw new Error(`neutrino ${args.join(' ')} did not answer on ${server.url} within ${deadlineMs} ms:\n${server.output}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  get log(): string {
-    return this.output;
-  }
-
-  /** SIGTERM by PID, SIGKILL if it has not exited within 10 s. */
-  async stop(): Promise<void> {
-    const pid = this.child.pid;
-    if (this.exited || pid === undefined) return;
-    process.kill(pid, 'SIGTERM');
-    const timer = setTimeout(() => {
-      if (!this.exited) process.kill(pid, 'SIGKILL');
-    }, 10_000);
-    await this.exit;
-    clearTimeout(timer);
-  }
+/** Starts `neutrino <args>` (listening on 127.0.0.1:port) and waits until GET / (no token needed) answers 200. */
+function startServer(args: string[], port: number): Promise<ServerProcess> {
+  const label = `neutrino ${args.join(' ')}`;
+  return ServerProcess.start([process.execPath, BIN, ...args], {
+    url: `http://127.0.0.1:${port}`,
+    label,
+    exitedMessage: (s) => `${label} exited (${JSON.stringify(s.exitStatus)}):\n${s.log}`,
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -234,10 +135,10 @@ describe('Neutrino with a real Keystone (auth_strategy = keystone)', { skip: SKI
       keystoneScript(['start', ksDir, String(ksPort), `http://127.0.0.1:${nPort}`]).then(() => {
         keystoneUp = true;
       }),
-      run(process.execPath, [BIN, 'db', 'upgrade', '--config-file', conf], childEnv(), 60_000),
+      run(process.execPath, [BIN, 'db', 'upgrade', '--config-file', conf], { timeoutMs: 60_000 }),
     ]);
     assert.equal(upgrade.code, 0, `neutrino db upgrade failed: ${upgrade.stderr}`);
-    server = await ServerProcess.start(['server', '--config-file', conf], nPort);
+    server = await startServer(['server', '--config-file', conf], nPort);
 
     const admin = await issueToken('admin');
     const r = await fetch(`${ksUrl}/projects`, { headers: { 'x-auth-token': admin.token } });
@@ -293,7 +194,7 @@ describe('Neutrino with a real Keystone (auth_strategy = keystone)', { skip: SKI
       OS_REGION_NAME: 'RegionOne',
       OS_INTERFACE: 'public',
     });
-    return run('openstack', args, env, 120_000);
+    return run('openstack', args, { env, timeoutMs: 120_000 });
   }
 
   function explain(user: User, args: string[], r: RunResult): string {
