@@ -86,9 +86,11 @@ export class SecurityGroupService extends BaseService {
     return group.id;
   }
 
-  protected async createOne(db: DB, _ctx: Context, item: Dict): Promise<string> {
+  protected async createOne(db: DB, ctx: Context, item: Dict): Promise<string> {
     const project = item.project_id as string;
     await this.ensureDefault(db, project);
+    // A new group's two egress rules count against the rule quota (the default group's do not).
+    await this.rules.quota?.check(db, ctx, this.rules.def, [{ project_id: project }, { project_id: project }]);
     const id = await this.insertGroup(db, project, item.name as string, (item.description as string) ?? '', false);
     if (item.stateful === false) await this.store.update(db, this.def, id, { stateful: false }, false);
     return id;
