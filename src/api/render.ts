@@ -1,4 +1,4 @@
-// Shapes a stored dict into what the caller sees: visible attributes only, those whose
+// Shapes stored dicts into what the caller sees: visible attributes only, those whose
 // `get_<member>:<attr>` policy rule the caller fails left out, and only the requested `fields=`.
 import type { Context } from '../plugins/context.js';
 import type { Dict } from '../plugins/service.js';
@@ -6,30 +6,33 @@ import type { ResourceDef } from '../resources/types.js';
 import { UNSET } from '../resources/types.js';
 
 export class Renderer {
-  private readonly visible: string[];
-  private readonly asString: Set<string>;
+  /** Visible attributes with the name of their attribute-level read rule. */
+  private readonly visible: Array<{ name: string; rule: string; asString: boolean }>;
 
   constructor(readonly def: ResourceDef) {
     this.visible = Object.entries(def.attributes)
       .filter(([, a]) => a.isVisible)
-      .map(([n]) => n);
-    this.asString = new Set(
-      Object.entries(def.attributes)
-        .filter(([, a]) => a.renderAsString)
-        .map(([n]) => n),
-    );
+      .map(([name, a]) => ({ name, rule: `get_${def.member}:${name}`, asString: a.renderAsString === true }));
   }
 
   render(ctx: Context, obj: Dict, fields: string[] = []): Dict {
-    const out: Dict = {};
+    return this.renderAll(ctx, [obj], fields)[0];
+  }
+
+  /** Renders many objects, deciding once which attributes are wanted and which are guarded. */
+  renderAll(ctx: Context, objs: Dict[], fields: string[] = []): Dict[] {
     const wanted = fields.length ? new Set(fields) : undefined;
-    for (const name of this.visible) {
-      if (wanted && !wanted.has(name)) continue;
-      const rule = `get_${this.def.member}:${name}`;
-      if (ctx.policy.has(rule) && !ctx.policy.allows(rule, { ...obj, tenant_id: obj.project_id })) continue;
-      const v = name === 'tenant_id' ? obj.project_id : obj[name];
-      out[name] = v === undefined || v === UNSET || v === null ? null : this.asString.has(name) ? String(v) : v;
-    }
-    return out;
+    const attrs = this.visible.filter((a) => !wanted || wanted.has(a.name));
+    const guarded = attrs.filter((a) => ctx.policy.has(a.rule));
+    return objs.map((obj) => {
+      const out: Dict = {};
+      const target = guarded.length ? { ...obj, tenant_id: obj.project_id } : undefined;
+      for (const a of attrs) {
+        if (target && guarded.includes(a) && !ctx.policy.allows(a.rule, target)) continue;
+        const v = a.name === 'tenant_id' ? obj.project_id : obj[a.name];
+        out[a.name] = v === undefined || v === UNSET || v === null ? null : a.asString ? String(v) : v;
+      }
+      return out;
+    });
   }
 }

@@ -61,7 +61,8 @@ export class Mapping {
     const dict: Dict = {};
     for (const [attr, c] of this.byAttr) {
       const v = row[c.column];
-      dict[attr] = c.json ? JSON.parse(v as string) : c.bool ? (v === null ? null : Boolean(v)) : v;
+      // Most JSON columns hold an empty list: skip the parser for it.
+      dict[attr] = c.json ? (v === '[]' ? [] : JSON.parse(v as string)) : c.bool ? (v === null ? null : Boolean(v)) : v;
     }
     if ('revision_number' in dict) dict.revision_number = Number(dict.revision_number);
     return dict;

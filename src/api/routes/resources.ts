@@ -61,7 +61,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, deps: R
     // An unknown (or invisible) marker is the resource's 404, as Neutron's native pagination answers.
     if (opts.marker) await service.get(ctx, opts.marker);
     const items = await service.list(ctx, opts);
-    const body: Record<string, unknown> = { [def.collection]: items.map((o) => renderer.render(ctx, o, fields)) };
+    const body: Record<string, unknown> = { [def.collection]: renderer.renderAll(ctx, items, fields) };
     if (limit && def.allowPagination) {
       body[`${def.collection}_links`] = paginationLinks(absoluteUrl(req, base), q, items, limit, opts.pageReverse ?? false);
     }
@@ -75,9 +75,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, deps: R
     const prepared = items.map((it) => prepareCreate(def, ctx, it));
     const created = await service.create(ctx, prepared);
     reply.code(201);
-    return bulk
-      ? { [def.collection]: created.map((o) => renderer.render(ctx, o)) }
-      : { [def.member]: renderer.render(ctx, created[0]) };
+    return bulk ? { [def.collection]: renderer.renderAll(ctx, created) } : { [def.member]: renderer.render(ctx, created[0]) };
   });
 
   app.get<{ Params: IdParams }>(`${base}/:id`, async (req) => {

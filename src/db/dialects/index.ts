@@ -41,7 +41,6 @@ export function dbErrorKind(err: unknown): DbErrorKind | null {
   }
 }
 
-
 /** For a unique violation: the table, and the key's values when the database names them
  * (PostgreSQL's detail `Key (a, b)=(x, y) already exists.`; SQLite names only the columns). */
 export function uniqueViolationTarget(err: unknown): { table?: string; values?: Record<string, string> } {
