@@ -8,6 +8,7 @@ import { type DbErrorKind, dbErrorKind, uniqueViolationTarget } from '../db/dial
 import { type Dict, type EB, type ListOptions, nowStamp, type Store, type VirtualFilter } from '../db/store.js';
 import { type ResourceDef, UNSET } from '../resources/types.js';
 import type { Context } from './context.js';
+import { markShared, ownOrGranted, type RbacObjectType, sharedFilter } from './rbac/access.js';
 
 export type { Dict };
 
@@ -81,14 +82,19 @@ export abstract class BaseService implements ResourceService {
   }
 
   /** SQL restriction to what a non-admin caller may see; undefined = everything. */
+  /** The RBAC `object_type` of resources that policies can share (networks, subnet pools …):
+   * then a project also sees what is granted to it, and `shared` is computed per caller. */
+  protected readonly rbacType?: RbacObjectType;
+
   protected scope(ctx: Context): ((eb: EB) => ReturnType<EB['and']>) | undefined {
     if (ctx.isAdmin) return undefined;
+    if (this.rbacType) return ownOrGranted(this.def.table, this.rbacType, ctx);
     return (eb) => eb(`${this.def.table}.project_id`, '=', ctx.projectId ?? '');
   }
 
   /** Filters on attributes without a column of their own. */
-  protected virtualFilters(_ctx: Context): Record<string, VirtualFilter> {
-    return {};
+  protected virtualFilters(ctx: Context): Record<string, VirtualFilter> {
+    return this.rbacType ? { shared: sharedFilter(`${this.def.table}.id`, this.rbacType, ctx) } : {};
   }
 
   /** Adds virtual attributes (tags, children) to rows, in bulk. */
@@ -102,7 +108,9 @@ export abstract class BaseService implements ResourceService {
   }
 
   /** Adds attributes whose value depends on the caller (`shared` of RBAC-shared objects). */
-  protected async perCaller(_db: DB, _ctx: Context, _dicts: Dict[]): Promise<void> {}
+  protected async perCaller(db: DB, ctx: Context, dicts: Dict[]): Promise<void> {
+    if (this.rbacType) await markShared(db, this.store, this.rbacType, ctx, dicts);
+  }
 
   /** What policy rules see of an object: its attributes, `tenant_id`, and what they ask of its
    * parent (ports and subnets add their network's as `network:<attr>`). */

@@ -3,33 +3,14 @@
 import { errors, NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { Context } from '../context.js';
-import {
-  ACCESS_SHARED,
-  deletePoliciesOf,
-  insertPolicy,
-  markShared,
-  ownOrGranted,
-  sharedFilter,
-  WILDCARD,
-} from '../rbac/access.js';
+import { ACCESS_SHARED, deletePoliciesOf, insertPolicy, WILDCARD } from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 
 export class AddressScopeService extends BaseService {
   protected notFoundType = 'AddressScope';
   protected notFoundLabel = 'Address scope';
 
-  protected override scope(ctx: Context) {
-    if (ctx.isAdmin) return undefined;
-    return ownOrGranted('address_scopes', 'address_scope', ctx);
-  }
-
-  protected override virtualFilters(ctx: Context) {
-    return { shared: sharedFilter('address_scopes.id', 'address_scope', ctx) };
-  }
-
-  protected override async perCaller(db: DB, ctx: Context, dicts: Dict[]): Promise<void> {
-    await markShared(db, this.store, 'address_scope', ctx, dicts);
-  }
+  protected override readonly rbacType = 'address_scope' as const;
 
   private async shareWithAll(db: DB, obj: Dict): Promise<void> {
     await insertPolicy(db, {

@@ -10,10 +10,7 @@ import {
   canRevoke,
   deletePoliciesOf,
   insertPolicy,
-  markShared,
-  ownOrGranted,
   policiesOf,
-  sharedFilter,
   syncFlags,
   WILDCARD,
 } from '../rbac/access.js';
@@ -35,19 +32,7 @@ export class NetworkService extends BaseService {
     super(def, deps);
   }
 
-  /** Own networks and those an RBAC policy (shared or external) grants to the caller. */
-  protected override scope(ctx: Context) {
-    if (ctx.isAdmin) return undefined;
-    return ownOrGranted('networks', 'network', ctx);
-  }
-
-  protected override virtualFilters(ctx: Context) {
-    return { shared: sharedFilter('networks.id', 'network', ctx) };
-  }
-
-  protected override async perCaller(db: DB, ctx: Context, dicts: Dict[]): Promise<void> {
-    await markShared(db, this.store, 'network', ctx, dicts);
-  }
+  protected override readonly rbacType = 'network' as const;
 
   protected override async extend(db: DB, dicts: Dict[]): Promise<void> {
     await super.extend(db, dicts);

@@ -8,15 +8,7 @@ import { canonicalCidr, formatCidr, parseCidr, widthOf } from '../../ipam/addres
 import { anyOverlap, coveredBy, mergeCidrs } from '../../ipam/prefixes.js';
 import { UNSET } from '../../resources/types.js';
 import type { Context } from '../context.js';
-import {
-  ACCESS_SHARED,
-  deletePoliciesOf,
-  insertPolicy,
-  markShared,
-  ownOrGranted,
-  sharedFilter,
-  WILDCARD,
-} from '../rbac/access.js';
+import { ACCESS_SHARED, deletePoliciesOf, insertPolicy, WILDCARD } from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 import type { AddressScopeService } from './address-scopes.js';
 
@@ -27,18 +19,7 @@ export class SubnetPoolService extends BaseService {
   protected notFoundLabel = 'Subnet pool';
   scopes!: AddressScopeService;
 
-  protected override scope(ctx: Context) {
-    if (ctx.isAdmin) return undefined;
-    return ownOrGranted('subnetpools', 'subnetpool', ctx);
-  }
-
-  protected override virtualFilters(ctx: Context) {
-    return { shared: sharedFilter('subnetpools.id', 'subnetpool', ctx) };
-  }
-
-  protected override async perCaller(db: DB, ctx: Context, dicts: Dict[]): Promise<void> {
-    await markShared(db, this.store, 'subnetpool', ctx, dicts);
-  }
+  protected override readonly rbacType = 'subnetpool' as const;
 
   /** Canonical, merged, sorted prefixes of one IP version. */
   private normalizePrefixes(prefixes: string[]): { prefixes: string[]; version: 4 | 6 } {

@@ -6,7 +6,7 @@ import type { DB } from '../../db/connection.js';
 import type { ListOptions } from '../../db/store.js';
 import { nowStamp } from '../../db/store.js';
 import type { Context } from '../context.js';
-import { deletePoliciesOf, markShared, ownOrGranted, sharedFilter } from '../rbac/access.js';
+import { deletePoliciesOf } from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 import type { SecurityGroupRuleService } from './rules.js';
 
@@ -15,19 +15,7 @@ export class SecurityGroupService extends BaseService {
   protected notFoundLabel = 'Security group';
   rules!: SecurityGroupRuleService;
 
-  /** Own groups and those shared with the caller by an RBAC policy. */
-  protected override scope(ctx: Context) {
-    if (ctx.isAdmin) return undefined;
-    return ownOrGranted('securitygroups', 'security_group', ctx);
-  }
-
-  protected override virtualFilters(ctx: Context) {
-    return { shared: sharedFilter('securitygroups.id', 'security_group', ctx) };
-  }
-
-  protected override async perCaller(db: DB, ctx: Context, dicts: Dict[]): Promise<void> {
-    await markShared(db, this.store, 'security_group', ctx, dicts);
-  }
+  protected override readonly rbacType = 'security_group' as const;
 
   protected override async extend(db: DB, dicts: Dict[]): Promise<void> {
     await super.extend(db, dicts);
