@@ -3,7 +3,7 @@
 import { errors, NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { Context } from '../context.js';
-import { ACCESS_SHARED, deletePoliciesOf, insertPolicy, WILDCARD } from '../rbac/access.js';
+import { deletePoliciesOf, grantToAll } from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 
 export class AddressScopeService extends BaseService {
@@ -12,20 +12,10 @@ export class AddressScopeService extends BaseService {
 
   protected override readonly rbacType = 'address_scope' as const;
 
-  private async shareWithAll(db: DB, obj: Dict): Promise<void> {
-    await insertPolicy(db, {
-      project_id: obj.project_id as string,
-      object_type: 'address_scope',
-      object_id: obj.id as string,
-      target_tenant: WILDCARD,
-      action: ACCESS_SHARED,
-    });
-  }
-
   protected async createOne(db: DB, _ctx: Context, item: Dict): Promise<string> {
     const s = this.newObject(item);
     await this.store.insert(db, this.def, s);
-    if (s.shared === true) await this.shareWithAll(db, s);
+    if (s.shared === true) await grantToAll(db, 'address_scope', s);
     return s.id as string;
   }
 
@@ -33,7 +23,7 @@ export class AddressScopeService extends BaseService {
     // The stored column says whether a '*' policy exists (obj.shared is per caller).
     const row = await this.store.getRow(db, this.def, obj.id as string);
     const wildcard = row?.shared === true;
-    if (changes.shared === true && !wildcard) await this.shareWithAll(db, obj);
+    if (changes.shared === true && !wildcard) await grantToAll(db, 'address_scope', obj);
     if (wildcard && changes.shared === false) {
       throw new NeutronError(
         'AddressScopeUpdateError',

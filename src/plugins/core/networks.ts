@@ -9,7 +9,7 @@ import {
   ACCESS_SHARED,
   canRevoke,
   deletePoliciesOf,
-  insertPolicy,
+  grantToAll,
   policiesOf,
   syncFlags,
   WILDCARD,
@@ -161,7 +161,7 @@ export class NetworkService extends BaseService {
   }
 
   private async addWildcard(db: DB, id: string, owner: string, action: string): Promise<void> {
-    await insertPolicy(db, { project_id: owner, object_type: 'network', object_id: id, target_tenant: WILDCARD, action });
+    await grantToAll(db, 'network', { id, project_id: owner }, action);
   }
 
   protected override async deleteOne(db: DB, ctx: Context, obj: Dict): Promise<void> {

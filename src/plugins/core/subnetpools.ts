@@ -8,7 +8,7 @@ import { canonicalCidr, formatCidr, parseCidr, widthOf } from '../../ipam/addres
 import { anyOverlap, coveredBy, mergeCidrs } from '../../ipam/prefixes.js';
 import { UNSET } from '../../resources/types.js';
 import type { Context } from '../context.js';
-import { ACCESS_SHARED, deletePoliciesOf, insertPolicy, WILDCARD } from '../rbac/access.js';
+import { deletePoliciesOf, grantToAll } from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 import type { AddressScopeService } from './address-scopes.js';
 
@@ -84,15 +84,7 @@ export class SubnetPoolService extends BaseService {
     if (p.address_scope_id) await this.checkScope(db, ctx, p.address_scope_id as string, { version, prefixes });
     if (p.is_default) await this.checkDefault(db, version);
     await this.store.insert(db, this.def, p);
-    if (p.shared === true) {
-      await insertPolicy(db, {
-        project_id: p.project_id as string,
-        object_type: 'subnetpool',
-        object_id: p.id as string,
-        target_tenant: WILDCARD,
-        action: ACCESS_SHARED,
-      });
-    }
+    if (p.shared === true) await grantToAll(db, 'subnetpool', p);
     return p.id as string;
   }
 

@@ -95,6 +95,22 @@ export async function insertPolicy(db: DB, p: Omit<PolicyRow, 'id'>): Promise<st
   return id;
 }
 
+/** The wildcard policy behind `shared=true` (or, with ACCESS_EXTERNAL, `router:external=true`). */
+export async function grantToAll(
+  db: DB,
+  type: RbacObjectType,
+  obj: Record<string, unknown>,
+  action: string = ACCESS_SHARED,
+): Promise<void> {
+  await insertPolicy(db, {
+    project_id: obj.project_id as string,
+    object_type: type,
+    object_id: obj.id as string,
+    target_tenant: WILDCARD,
+    action,
+  });
+}
+
 export async function deletePoliciesOf(db: DB, type: RbacObjectType, objectId: string): Promise<void> {
   await db.deleteFrom('rbac_policies').where('object_type', '=', type).where('object_id', '=', objectId).execute();
 }
