@@ -301,9 +301,10 @@ export const TX_ATTEMPTS = 12;
 /**
  * Runs `fn` in one write transaction, as Neutron does on MySQL: the database's default isolation
  * (READ COMMITTED on PostgreSQL), unique and foreign keys as the last word, and retries. Writers
- * that certainly contend name it in `locks` (see `createLocks`: the ports or subnets of one
- * network): on PostgreSQL they queue on advisory locks taken
- * before the transaction starts, so each sees what the one before it committed. A transaction
+ * that may contend name it in `locks` (see `createLocks`: the ports or subnets of one network):
+ * the first attempt runs unlocked, in parallel with the others; a retry, on PostgreSQL, queues
+ * on advisory locks taken before its transaction starts, so it sees what the one before it
+ * committed and dense pools (the last free addresses of a subnet) still make progress. A transaction
  * that still loses to a concurrent one, on a unique or foreign key another took or removed (an
  * IP, a MAC, a project's default group, a network deleted meanwhile), a deadlock or a
  * serialization failure, is run again from the start after a short random pause: it then sees
@@ -317,7 +318,10 @@ export async function transaction<T>(store: Store, fn: (db: DB) => Promise<T>, l
   const run = (db: DB) => db.transaction().execute(fn);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await (withLocks && locks.length ? withLocks(store.db, locks, run) : run(store.db));
+      // Optimistic first: most creates on one network don't collide (addresses and MACs are
+      // picked at random), so they run in parallel; only a retry queues on the locks.
+      const locked = withLocks && locks.length && attempt > 1;
+      return await (locked ? withLocks(store.db, locks, run) : run(store.db));
     } catch (err) {
       const kind = dbErrorKind(err);
       if (!kind) throw err;

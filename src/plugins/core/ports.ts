@@ -307,7 +307,11 @@ export class PortService extends BaseService {
     if (set(p.mac_address) && p.mac_address !== null) {
       if (await this.macInUse(db, networkId, p.mac_address as string))
         throw errors.macAddressInUse(p.mac_address as string, networkId);
-    } else p.mac_address = await this.newMac(db, networkId);
+    } else {
+      // No look-up first: a random MAC is almost never taken, and when it is, the unique key on
+      // (network, MAC) fails the insert and the transaction runs again with another.
+      p.mac_address = randomMac(this.settings.baseMac);
+    }
     const mac = p.mac_address as string;
     if (!set(p.port_security_enabled)) p.port_security_enabled = network.port_security_enabled;
     p.allowed_address_pairs = set(p.allowed_address_pairs) ? this.normalizePairs(p.allowed_address_pairs as Dict[], mac) : [];

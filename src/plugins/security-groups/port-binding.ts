@@ -43,11 +43,27 @@ export class PortSecurityGroups implements PortExtension {
     }
   }
 
+  /** Binds the project's default group in one statement when it exists (the usual case). */
+  private async bindDefault(db: DB, port: Dict): Promise<boolean> {
+    const r = await db
+      .insertInto('securitygroupportbindings')
+      .columns(['port_id', 'security_group_id'])
+      .expression((eb) =>
+        eb
+          .selectFrom('default_security_groups')
+          .select([eb.val(port.id as string).as('port_id'), 'security_group_id'])
+          .where('project_id', '=', port.project_id as string),
+      )
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
   async processCreate(db: DB, ctx: Context, port: Dict, item: Dict): Promise<void> {
     const asked = item.security_groups;
     let ids: string[];
     if (asked === UNSET || asked === undefined) {
       const automatic = port.port_security_enabled === true && !(port.device_owner as string).startsWith('network:');
+      if (automatic && (await this.bindDefault(db, port))) return;
       ids = automatic ? [await this.groups.ensureDefault(db, port.project_id as string)] : [];
     } else {
       ids = await this.checkVisible(db, ctx, asked as string[]);
