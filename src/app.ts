@@ -11,6 +11,8 @@ import { OPTIONS } from './config/options.js';
 import { type Database, DatabaseUrlError, openDatabase, parseDbUrl } from './db/connection.js';
 import { isUpToDate, upgrade } from './db/migrations.js';
 import { Store } from './db/store.js';
+import type { AgentService } from './plugins/agents/agents.js';
+import { agentSettings, createAgentServices } from './plugins/agents/index.js';
 import { createCoreServices } from './plugins/core/index.js';
 import type { PortService } from './plugins/core/ports.js';
 import { coreSettings } from './plugins/core/settings.js';
@@ -25,6 +27,8 @@ import type { ResourceDef } from './resources/types.js';
 export interface Neutrino {
   app: FastifyInstance;
   database: Database;
+  /** The agent registry, for the RPC layer (report_state, get_agents …). */
+  agents: AgentService;
   close(): Promise<void>;
 }
 
@@ -107,6 +111,8 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     const services = createCoreServices(registry, deps, coreSettings(cfg));
     for (const [k, v] of createSecurityGroupServices(registry, deps, services.get('ports') as PortService)) services.set(k, v);
     for (const [k, v] of createRbacServices(registry, deps, services)) services.set(k, v);
+    const agentPlugin = createAgentServices(registry, deps, agentSettings(cfg));
+    for (const [k, v] of agentPlugin.services) services.set(k, v);
     const quotas = new QuotaService(
       store,
       registry,
@@ -132,6 +138,7 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     return {
       app,
       database,
+      agents: agentPlugin.agents,
       close: async () => {
         await app.close();
         await database.close();

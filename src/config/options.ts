@@ -50,6 +50,7 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     use_syslog: bool(false, { ignored: true }),
     rpc_response_timeout: int(60, { min: 1 }),
     agent_down_time: int(75, { min: 1 }),
+    enable_new_agents: bool(true, { help: 'Whether a newly registered agent starts with admin_state_up' }),
     dhcp_agent_notification: bool(true, { ignored: true }),
     notify_nova_on_port_status_changes: bool(true, { ignored: true }),
     notify_nova_on_port_data_changes: bool(true, { ignored: true }),

@@ -246,11 +246,39 @@ const m004: Migration = {
   },
 };
 
+// Agents, as they register by reporting their state (Neutron's `agents` table). One row per
+// (agent_type, host): the unique key settles two first reports arriving at once. Times are UTC
+// 'YYYY-MM-DD HH:MM:SS', as the API shows them, so they compare as text.
+const m006: Migration = {
+  async up(db: K) {
+    await db.schema
+      .createTable('agents')
+      .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('agent_type', 'varchar(255)', (c) => c.notNull())
+      .addColumn('binary', 'varchar(255)', (c) => c.notNull())
+      .addColumn('topic', 'varchar(255)', (c) => c.notNull())
+      .addColumn('host', 'varchar(255)', (c) => c.notNull())
+      .addColumn('availability_zone', 'varchar(255)')
+      .addColumn('admin_state_up', 'boolean', (c) => c.notNull().defaultTo(true))
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('started_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('heartbeat_timestamp', 'varchar(32)', (c) => c.notNull())
+      .addColumn('description', 'varchar(255)')
+      .addColumn('configurations', 'text', (c) => c.notNull())
+      .addColumn('resource_versions', 'text')
+      .addColumn('resources_synced', 'boolean')
+      .addUniqueConstraint('uniq_agents0agent_type0host', ['agent_type', 'host'])
+      .execute();
+    await db.schema.createIndex('ix_agents_host').on('agents').column('host').execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001,
   '002_security_groups': m002,
   '003_quotas': m003,
   '004_rbac': m004,
+  '006_agents': m006,
 };
 
 class StaticProvider implements MigrationProvider {

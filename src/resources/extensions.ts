@@ -1,5 +1,6 @@
 // Extensions: alias, name, description, updated (as neutron-lib defines them) and the attributes
 // each adds to existing resources. /v2.0/extensions lists exactly the ones enabled here.
+import { AGENT_EXTENSIONS } from './agents.js';
 import { attr, bool, json, virtual } from './attr.js';
 import { addressScopes, subnetpools } from './core.js';
 import { RBAC_EXTENSIONS } from './rbac.js';
@@ -28,6 +29,7 @@ export const EXTENSIONS: ExtensionDef[] = [
       },
     },
   }),
+  ...AGENT_EXTENSIONS,
   ext('allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs', '2013-07-23T10:00:00-00:00', {
     attributes: {
       ports: {

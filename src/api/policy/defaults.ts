@@ -77,6 +77,13 @@ export const RESOURCE_RULES: Record<string, string> = {
   ...owned('security_group'),
   ...owned('security_group_rule'),
 
+  // Agents belong to no project: admins only. Availability zones: anyone with a role.
+  create_agent: ADMIN,
+  get_agent: ADMIN,
+  update_agent: ADMIN,
+  delete_agent: ADMIN,
+  get_availability_zone: 'role:reader',
+
   ...owned('rbac_policy'),
   'create_rbac_policy:target_tenant': `${ADMIN} or (not field:rbac_policy:target_tenant=*)`,
   'update_rbac_policy:target_tenant': `${ADMIN} or (not field:rbac_policy:target_tenant=*)`,
