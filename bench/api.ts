@@ -7,15 +7,25 @@
 // and 16 on a /16 subnet; list all; list by device_id; update; delete), then the server's RSS.
 // Run 2 — a fresh server with --table-ports ports (default 10,000: 10 networks × 1,000) in the table:
 // filtered lists (device_id; network_id + device_id), one page of 1,000, a full list of one network.
-// The last line printed is one JSON object with every figure.
+// The last line printed is one JSON object with every figure. The same phases on PostgreSQL (1 and N
+// workers) and with Keystone, side by side: bench/backends.ts.
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { freePort, ServerProcess } from '../test/fixtures/process.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin/neutrino.js');
+import {
+  apiPhases,
+  BIN,
+  Client,
+  type PhaseResult,
+  PROJECT,
+  phase,
+  printHeader,
+  procRss,
+  ROOT,
+  type Rss,
+  sampleRss,
+} from './phases.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, dflt: string): string => {
@@ -27,16 +37,8 @@ const TABLE_PORTS = Number(flag('--table-ports', '10000'));
 const LOG = flag('--log', '');
 const PER_NETWORK = 1000;
 
-const PROJECT = 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0';
-const HEADERS = { 'Content-Type': 'application/json', 'X-Project-Id': PROJECT, 'X-Roles': 'admin,member,reader' };
-
 // ---------------------------------------------------------------------------------------------
 // The server under test
-
-interface Rss {
-  rss_mb: number;
-  peak_mb: number;
-}
 
 class Server {
   private constructor(
@@ -47,6 +49,10 @@ class Server {
 
   get url(): string {
     return this.proc.url;
+  }
+
+  get pid(): number {
+    return this.proc.pid as number;
   }
 
   static async start(label: string): Promise<Server> {
@@ -93,9 +99,7 @@ class Server {
 
   /** VmRSS now and VmHWM (the kernel's peak resident set) of the server process, in MiB. */
   rss(): Rss {
-    const status = readFileSync(`/proc/${this.proc.pid}/status`, 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-    return { rss_mb: +(kb('VmRSS') / 1024).toFixed(1), peak_mb: +(kb('VmHWM') / 1024).toFixed(1) };
+    return procRss(this.pid);
   }
 
   async stop(): Promise<void> {
@@ -105,161 +109,20 @@ class Server {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Measuring
-
-interface Call {
-  ms: number;
-  // biome-ignore lint/suspicious/noExplicitAny: API bodies are read loosely
-  json: any;
-}
-
-async function call(base: string, method: string, path: string, body?: unknown): Promise<Call> {
-  const t0 = performance.now();
-  const r = await fetch(base + path, { method, headers: HEADERS, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  const ms = performance.now() - t0;
-  if (r.status >= 400) throw new Error(`${method} ${path} → ${r.status} ${text.slice(0, 300)}`);
-  return { ms, json: text ? JSON.parse(text) : undefined };
-}
-
-interface PhaseResult {
-  name: string;
-  n: number;
-  conc: number;
-  ops_s: number;
-  p50_ms: number;
-  p99_ms: number;
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-/** Runs fn(0..n-1) on `conc` workers; latency per call, throughput over the phase. */
-async function phase(name: string, n: number, conc: number, fn: (i: number) => Promise<Call>): Promise<PhaseResult> {
-  const latencies: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: conc }, async () => {
-      while (next < n) {
-        const i = next++;
-        latencies.push((await fn(i)).ms);
-      }
-    }),
-  );
-  const secs = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  const result = {
-    name,
-    n,
-    conc,
-    ops_s: +(n / secs).toFixed(1),
-    p50_ms: +percentile(latencies, 50).toFixed(2),
-    p99_ms: +percentile(latencies, 99).toFixed(2),
-  };
-  printRow(result);
-  return result;
-}
-
-function printHeader(title: string): void {
-  console.log(`\n${title}`);
-  console.log(
-    `${'phase'.padEnd(40)}${'n'.padStart(7)}${'conc'.padStart(6)}${'ops/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`,
-  );
-}
-
-function printRow(r: PhaseResult): void {
-  console.log(
-    `${r.name.padEnd(40)}${String(r.n).padStart(7)}${String(r.conc).padStart(6)}${String(r.ops_s).padStart(10)}${String(r.p50_ms).padStart(10)}${String(r.p99_ms).padStart(10)}`,
-  );
-}
-
-/** Samples the server's RSS every 50 ms while a run goes on (VmHWM gives the true peak anyway). */
-function sampleRss(server: Server): { stop(): number } {
-  let max = 0;
-  const timer = setInterval(() => {
-    try {
-      max = Math.max(max, server.rss().rss_mb);
-    } catch {
-      // process gone
-    }
-  }, 50);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return max;
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Run 1: the shared benchmark's phases
 
 async function runPhases() {
   const server = await Server.start('phases');
   const base = server.url;
   const atStart = server.rss();
-  const sampler = sampleRss(server);
-  const results: PhaseResult[] = [];
+  const sampler = sampleRss(() => [server.pid]);
+  let results: PhaseResult[] = [];
   let rss = { start_mb: atStart.rss_mb, peak_mb: atStart.peak_mb, after_mb: atStart.rss_mb };
   try {
     printHeader(`run 1: API phases, ${NPORTS} ports (${base})`);
-    const nets: string[] = [];
-    results.push(
-      await phase('network create', 200, 1, async (i) => {
-        const r = await call(base, 'POST', '/v2.0/networks', { network: { name: `bench-n${i}`, tenant_id: PROJECT } });
-        nets.push(r.json.network.id);
-        return r;
-      }),
-    );
-    const net = (await call(base, 'POST', '/v2.0/networks', { network: { name: 'bench-ports', tenant_id: PROJECT } })).json
-      .network.id;
-    await call(base, 'POST', '/v2.0/subnets', {
-      subnet: { network_id: net, cidr: '10.128.0.0/16', ip_version: 4, enable_dhcp: false, tenant_id: PROJECT },
-    });
-    const ports: string[] = [];
-    const half = Math.floor(NPORTS / 2);
-    results.push(
-      await phase('port create c=1', half, 1, async (i) => {
-        const r = await call(base, 'POST', '/v2.0/ports', {
-          port: { network_id: net, name: `p${i}`, device_id: `dev-${i}`, tenant_id: PROJECT },
-        });
-        ports.push(r.json.port.id);
-        return r;
-      }),
-    );
-    results.push(
-      await phase('port create c=16', NPORTS - half, 16, async (i) => {
-        const r = await call(base, 'POST', '/v2.0/ports', {
-          port: { network_id: net, name: `q${i}`, device_id: `dev-q${i}`, tenant_id: PROJECT },
-        });
-        ports.push(r.json.port.id);
-        return r;
-      }),
-    );
-    results.push(
-      await phase(`port list all (${NPORTS})`, 20, 1, async () => {
-        const r = await call(base, 'GET', `/v2.0/ports?network_id=${net}`);
-        if (r.json.ports.length !== NPORTS) throw new Error(`listed ${r.json.ports.length} ports, expected ${NPORTS}`);
-        return r;
-      }),
-    );
-    results.push(
-      await phase('port list by device_id', 50, 1, async (i) => {
-        const r = await call(base, 'GET', `/v2.0/ports?device_id=dev-${i}`);
-        if (r.json.ports.length !== 1) throw new Error(`device_id=dev-${i}: ${r.json.ports.length} ports`);
-        return r;
-      }),
-    );
-    results.push(
-      await phase('port update c=1', Math.min(200, ports.length), 1, (i) =>
-        call(base, 'PUT', `/v2.0/ports/${ports[i]}`, { port: { name: `upd-${i}` } }),
-      ),
-    );
-    results.push(await phase('port delete c=16', ports.length, 16, (i) => call(base, 'DELETE', `/v2.0/ports/${ports[i]}`)));
-    results.push(await phase('network delete c=1', nets.length, 1, (i) => call(base, 'DELETE', `/v2.0/networks/${nets[i]}`)));
-    await call(base, 'DELETE', `/v2.0/networks/${net}`);
+    results = await apiPhases(new Client(base), NPORTS);
   } finally {
-    const sampled = sampler.stop();
+    const sampled = sampler.stop().get(server.pid) ?? 0;
     const after = server.rss();
     await server.stop();
     rss = { start_mb: atStart.rss_mb, peak_mb: Math.max(after.peak_mb, sampled), after_mb: after.rss_mb };
@@ -274,6 +137,7 @@ async function runPhases() {
 async function runBigTable() {
   const server = await Server.start('table');
   const base = server.url;
+  const api = new Client(base);
   const results: PhaseResult[] = [];
   const nNets = Math.max(1, Math.ceil(TABLE_PORTS / PER_NETWORK));
   let rss: Rss;
@@ -281,9 +145,9 @@ async function runBigTable() {
     console.log(`\nrun 2: lists with ${TABLE_PORTS} ports in the table (${nNets} networks × ≤${PER_NETWORK}) (${base})`);
     const nets: string[] = [];
     for (let k = 0; k < nNets; k++) {
-      const net = (await call(base, 'POST', '/v2.0/networks', { network: { name: `table-n${k}`, tenant_id: PROJECT } })).json
+      const net = (await api.call('POST', '/v2.0/networks', { network: { name: `table-n${k}`, tenant_id: PROJECT } })).json
         .network.id;
-      await call(base, 'POST', '/v2.0/subnets', {
+      await api.call('POST', '/v2.0/subnets', {
         subnet: { network_id: net, cidr: `10.${k}.0.0/16`, ip_version: 4, enable_dhcp: false, tenant_id: PROJECT },
       });
       nets.push(net);
@@ -303,10 +167,10 @@ async function runBigTable() {
         device_id: `dev-${net}-${from + j}`,
         tenant_id: PROJECT,
       }));
-      return call(base, 'POST', '/v2.0/ports', { ports });
+      return api.call('POST', '/v2.0/ports', { ports });
     });
     console.log(`  = ${+(fill.ops_s * BULK).toFixed(0)} ports/s`);
-    const total = (await call(base, 'GET', '/v2.0/ports?fields=id')).json.ports.length;
+    const total = (await api.call('GET', '/v2.0/ports?fields=id')).json.ports.length;
     if (total !== TABLE_PORTS) throw new Error(`table holds ${total} ports, expected ${TABLE_PORTS}`);
 
     printHeader(`lists over ${total} ports`);
@@ -318,7 +182,7 @@ async function runBigTable() {
     };
     results.push(
       await phase('port list by device_id', N, 1, async (i) => {
-        const r = await call(base, 'GET', `/v2.0/ports?device_id=${pick(i).dev}`);
+        const r = await api.call('GET', `/v2.0/ports?device_id=${pick(i).dev}`);
         if (r.json.ports.length !== 1) throw new Error(`device_id filter returned ${r.json.ports.length} ports`);
         return r;
       }),
@@ -326,7 +190,7 @@ async function runBigTable() {
     results.push(
       await phase('port list by network_id+device_id', N, 1, async (i) => {
         const { k, dev } = pick(i);
-        const r = await call(base, 'GET', `/v2.0/ports?network_id=${nets[k]}&device_id=${dev}`);
+        const r = await api.call('GET', `/v2.0/ports?network_id=${nets[k]}&device_id=${dev}`);
         if (r.json.ports.length !== 1) throw new Error(`network_id+device_id filter returned ${r.json.ports.length} ports`);
         return r;
       }),
@@ -334,7 +198,7 @@ async function runBigTable() {
     const pageSize = Math.min(1000, TABLE_PORTS);
     results.push(
       await phase(`port list ?limit=${pageSize} (first page)`, 50, 1, async () => {
-        const r = await call(base, 'GET', `/v2.0/ports?limit=${pageSize}`);
+        const r = await api.call('GET', `/v2.0/ports?limit=${pageSize}`);
         if (r.json.ports.length !== pageSize) throw new Error(`page holds ${r.json.ports.length} ports`);
         return r;
       }),
@@ -343,7 +207,7 @@ async function runBigTable() {
     const onFullNet = Math.min(PER_NETWORK, TABLE_PORTS);
     results.push(
       await phase(`port list network_id (${onFullNet} ports)`, 50, 1, async () => {
-        const r = await call(base, 'GET', `/v2.0/ports?network_id=${fullNet}`);
+        const r = await api.call('GET', `/v2.0/ports?network_id=${fullNet}`);
         if (r.json.ports.length !== onFullNet) throw new Error(`network list holds ${r.json.ports.length} ports`);
         return r;
       }),
