@@ -17,6 +17,8 @@ import { createCoreServices } from './plugins/core/index.js';
 import type { PortService } from './plugins/core/ports.js';
 import { coreSettings } from './plugins/core/settings.js';
 import { IpAvailabilityService } from './plugins/ip-availability/index.js';
+import { ml2Config } from './plugins/ml2/config.js';
+import { TypeManager } from './plugins/ml2/type-manager.js';
 import { QuotaService, quotaDefaults } from './plugins/quotas/index.js';
 import { createRbacServices } from './plugins/rbac/index.js';
 import { createSecurityGroupServices } from './plugins/security-groups/index.js';
@@ -108,7 +110,10 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     const registry = buildRegistry();
     const store = new Store(database.db, database.dialect);
     const deps = { store, db: database.db };
-    const services = createCoreServices(registry, deps, coreSettings(cfg));
+    // ML2's type drivers bring their allocation pools in line with the configured ranges.
+    const types = new TypeManager(ml2Config(cfg), store);
+    await types.initialize();
+    const services = createCoreServices(registry, deps, coreSettings(cfg), types);
     for (const [k, v] of createSecurityGroupServices(registry, deps, services.get('ports') as PortService)) services.set(k, v);
     for (const [k, v] of createRbacServices(registry, deps, services)) services.set(k, v);
     const agentPlugin = createAgentServices(registry, deps, agentSettings(cfg));

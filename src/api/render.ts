@@ -3,7 +3,7 @@
 import type { Context } from '../plugins/context.js';
 import type { Dict } from '../plugins/service.js';
 import type { ResourceDef } from '../resources/types.js';
-import { UNSET } from '../resources/types.js';
+import { ABSENT, UNSET } from '../resources/types.js';
 
 export class Renderer {
   /** Visible attributes with the name of their attribute-level read rule. */
@@ -30,6 +30,7 @@ export class Renderer {
       for (const a of attrs) {
         if (target && guarded.includes(a) && !ctx.policy.allows(a.rule, target)) continue;
         const v = a.name === 'tenant_id' ? obj.project_id : obj[a.name];
+        if (v === ABSENT) continue;
         out[a.name] = v === undefined || v === UNSET || v === null ? null : a.asString ? String(v) : v;
       }
       return out;

@@ -63,19 +63,32 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     max_retries: int(10, { ignored: true }),
     max_pool_size: int(5, { min: 1 }),
   },
+  // ML2 (src/plugins/ml2). Two embedded defaults differ from Neutron's so that `neutrino
+  // all-in-one` with no config creates tenant networks that reach across hosts, as devstack's
+  // all-in-one does: tenant networks are VXLAN (Neutron: 'local', no connectivity between hosts)
+  // from VNIs 1:1000 (Neutron: none, so every tenant network would be 503 NoNetworkAvailable),
+  // and VLAN networks may use physnet1 with a tenant pool of 100:200 (Neutron: no VLAN physnet),
+  // the ML2 setup of the conformance oracle (../shared/conformance/neutron-up.sh).
   ml2: {
     type_drivers: list(['local', 'flat', 'vlan', 'gre', 'vxlan', 'geneve']),
-    tenant_network_types: list(['vxlan']),
+    tenant_network_types: list(['vxlan'], { help: 'Ordered network types of tenant networks (Neutron default: local)' }),
+    external_network_type: str(null, { help: 'Type of external networks created without provider attributes' }),
     mechanism_drivers: list(['linuxbridge']),
     extension_drivers: list(['port_security']),
     path_mtu: int(0, { min: 0 }),
-    physical_network_mtus: list([]),
+    physical_network_mtus: list([], { help: '<physnet>:<mtu> mappings' }),
     overlay_ip_version: int(4, { choices: ['4', '6'] }),
   },
-  ml2_type_flat: { flat_networks: list(['*']) },
-  ml2_type_vlan: { network_vlan_ranges: list([]) },
-  ml2_type_vxlan: { vni_ranges: list(['1:1000']), vxlan_group: str(null) },
+  ml2_type_flat: { flat_networks: list(['*'], { help: "Physical networks of flat networks; '*' = any, empty = none" }) },
+  ml2_type_vlan: {
+    network_vlan_ranges: list(['physnet1:100:200'], { help: '<physnet>[:<vlan_min>:<vlan_max>] (Neutron default: none)' }),
+  },
+  ml2_type_vxlan: {
+    vni_ranges: list(['1:1000'], { help: '<vni_min>:<vni_max> (Neutron default: none)' }),
+    vxlan_group: str(null),
+  },
   ml2_type_gre: { tunnel_id_ranges: list([]) },
+  // 30 = neutron-lib's GENEVE_ENCAP_MIN_OVERHEAD, Neutron's default; OVN needs at least 38.
   ml2_type_geneve: { vni_ranges: list([]), max_header_size: int(30, { min: 0 }) },
   quotas: {
     quota_network: int(100),

@@ -273,11 +273,61 @@ const m006: Migration = {
   },
 };
 
+// ML2's segments and segmentation-id pools (Neutron's networksegments and ml2_*_allocations).
+// A segment goes with its network; its id goes back to the pool through the type manager.
+const m005: Migration = {
+  async up(db: K) {
+    await standard(
+      db.schema
+        .createTable('networksegments')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('network_id', 'varchar(36)', (c) => c.notNull().references('networks.id').onDelete('cascade'))
+        .addColumn('network_type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('physical_network', 'varchar(64)')
+        .addColumn('segmentation_id', 'bigint')
+        .addColumn('segment_index', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('is_dynamic', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('name', 'varchar(255)'),
+    ).execute();
+    await db.schema.createIndex('ix_networksegments_network_id').on('networksegments').column('network_id').execute();
+    await db.schema
+      .createTable('ml2_flat_allocations')
+      .addColumn('physical_network', 'varchar(64)', (c) => c.primaryKey())
+      .execute();
+    await db.schema
+      .createTable('ml2_vlan_allocations')
+      .addColumn('physical_network', 'varchar(64)', (c) => c.notNull())
+      .addColumn('vlan_id', 'integer', (c) => c.notNull())
+      .addColumn('allocated', 'boolean', (c) => c.notNull())
+      .addPrimaryKeyConstraint('ml2_vlan_allocations_pkey', ['physical_network', 'vlan_id'])
+      .execute();
+    await db.schema
+      .createIndex('ix_ml2_vlan_allocations_physical_network_allocated')
+      .on('ml2_vlan_allocations')
+      .columns(['physical_network', 'allocated'])
+      .execute();
+    // GRE keys reach 2**32 - 1, beyond a 32-bit integer.
+    for (const [table, column, type] of [
+      ['ml2_vxlan_allocations', 'vxlan_vni', 'integer'],
+      ['ml2_gre_allocations', 'gre_id', 'bigint'],
+      ['ml2_geneve_allocations', 'geneve_vni', 'integer'],
+    ] as const) {
+      await db.schema
+        .createTable(table)
+        .addColumn(column, type, (c) => c.primaryKey())
+        .addColumn('allocated', 'boolean', (c) => c.notNull().defaultTo(false))
+        .execute();
+      await db.schema.createIndex(`ix_${table}_allocated`).on(table).column('allocated').execute();
+    }
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001,
   '002_security_groups': m002,
   '003_quotas': m003,
   '004_rbac': m004,
+  '005_ml2': m005,
   '006_agents': m006,
 };
 

@@ -42,6 +42,10 @@ export interface AttributeDef {
 
 export const UNSET: unique symbol = Symbol('ATTR_NOT_SPECIFIED');
 
+/** The value of an attribute an object does not have at all, which responses leave out rather
+ * than show as null (a multi-segment network has `segments` but no provider:* keys). */
+export const ABSENT: unique symbol = Symbol('ATTR_ABSENT');
+
 export type AttributeMap = Record<string, AttributeDef>;
 
 export interface ResourceDef {

@@ -5,6 +5,7 @@ import { NeutronError } from '../../common/errors.js';
 import { formatIp, parseCidr, parseIp } from '../../ipam/address.js';
 import { formatMac, parseMac, randomMac } from '../../ipam/mac.js';
 import { securityGroupConverters } from './security-group-converters.js';
+import { segmentConverters } from './segment-converters.js';
 import { isDict, pyBoolFromString, pyInt, pyStr, pyStrip, validateRange } from './validators.js';
 
 /** An InvalidInput NeutronError; `reason` is neutron-lib's bare message. */
@@ -185,4 +186,5 @@ export const converters: Record<string, Converter> = {
   convert_to_mac_if_none: (v) => (v === null || v === undefined ? randomMac(baseMac) : v),
   convert_to_sanitized_mac_address: convertToSanitizedMacAddress,
   ...securityGroupConverters,
+  ...segmentConverters,
 };

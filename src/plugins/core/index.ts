@@ -1,5 +1,6 @@
 // The core plugin: one service per core resource, wired to each other.
 import type { Registry } from '../../resources/registry.js';
+import type { TypeManager } from '../ml2/type-manager.js';
 import type { ResourceService, ServiceDeps } from '../service.js';
 import { AddressScopeService } from './address-scopes.js';
 import { NetworkService } from './networks.js';
@@ -8,13 +9,18 @@ import type { CoreSettings } from './settings.js';
 import { SubnetPoolService } from './subnetpools.js';
 import { SubnetService } from './subnets.js';
 
-export function createCoreServices(registry: Registry, deps: ServiceDeps, settings: CoreSettings): Map<string, ResourceService> {
+export function createCoreServices(
+  registry: Registry,
+  deps: ServiceDeps,
+  settings: CoreSettings,
+  types: TypeManager,
+): Map<string, ResourceService> {
   const def = (c: string) => {
     const d = registry.byCollection.get(c);
     if (!d) throw new Error(`resource ${c} is not registered`);
     return d;
   };
-  const networks = new NetworkService(def('networks'), deps, settings);
+  const networks = new NetworkService(def('networks'), deps, types);
   const subnets = new SubnetService(def('subnets'), deps, settings);
   const ports = new PortService(def('ports'), deps, settings);
   const pools = new SubnetPoolService(def('subnetpools'), deps);

@@ -1,9 +1,12 @@
-// Networks: visibility (own, shared, external), MTU from the physical MTU and the tenant
-// network type's overhead, deletion rules (NetworkInUse), and the subnets/address scopes views.
+// Networks: visibility (own, shared, external), segments from ML2's type manager (provider and
+// tenant networks) with the MTU they allow, deletion rules (NetworkInUse), and the subnets/address
+// scopes views.
 import { errors, invalidInput, NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
+import type { VirtualFilter } from '../../db/store.js';
 import { UNSET } from '../../resources/types.js';
 import type { Context } from '../context.js';
+import { PROVIDER_ATTRIBUTES, type TypeManager } from '../ml2/type-manager.js';
 import {
   ACCESS_EXTERNAL,
   ACCESS_SHARED,
@@ -15,7 +18,6 @@ import {
   WILDCARD,
 } from '../rbac/access.js';
 import { BaseService, type Dict, type ServiceDeps } from '../service.js';
-import type { CoreSettings } from './settings.js';
 
 /** Ports deleted with their network rather than blocking its deletion. */
 export const AUTO_DELETE_OWNERS = ['network:dhcp', 'network:distributed', 'network:floatingip_agent_gateway'];
@@ -27,16 +29,21 @@ export class NetworkService extends BaseService {
   constructor(
     def: BaseService['def'],
     deps: ServiceDeps,
-    private settings: CoreSettings,
+    readonly types: TypeManager,
   ) {
     super(def, deps);
   }
 
   protected override readonly rbacType = 'network' as const;
 
+  protected override virtualFilters(ctx: Context): Record<string, VirtualFilter> {
+    return { ...super.virtualFilters(ctx), ...this.types.providerFilters(`${this.def.table}.id`) };
+  }
+
   protected override async extend(db: DB, dicts: Dict[]): Promise<void> {
     await super.extend(db, dicts);
     if (dicts.length === 0) return;
+    await this.types.extendNetworks(db, dicts);
     const ids = dicts.map((d) => d.id as string);
     const rows = await db
       .selectFrom('subnets')
@@ -91,25 +98,26 @@ export class NetworkService extends BaseService {
     };
   }
 
-  /** The largest MTU a network of the default tenant type can have. */
-  maxMtu(): number {
-    return this.settings.maxTenantMtu;
-  }
-
-  private checkMtu(mtu: unknown): void {
-    if (typeof mtu === 'number' && mtu > this.maxMtu()) throw errors.networkMtuTooLarge(this.maxMtu());
-    if (typeof mtu === 'number' && mtu < 68) throw invalidInput(`Requested MTU is too small, minimum is 68`);
+  /** A requested MTU (none, 0: the largest the segments allow), checked against that largest. */
+  private mtuFor(requested: unknown, max: number): number {
+    if (requested === UNSET || requested === undefined || requested === null || requested === 0) return max;
+    const mtu = requested as number;
+    if (mtu > max) throw errors.networkMtuTooLarge(max);
+    if (mtu < 68) throw invalidInput(`Requested MTU is too small, minimum is 68`);
+    return mtu;
   }
 
   protected async createOne(db: DB, _ctx: Context, item: Dict): Promise<string> {
     const obj = this.newObject(item);
-    if (obj.mtu === UNSET || obj.mtu === undefined || obj.mtu === 0) obj.mtu = this.maxMtu();
-    else this.checkMtu(obj.mtu);
+    // The segments first: they decide the MTU, and their errors come before an MTU's.
+    const segments = await this.types.reserveNetworkSegments(db, item);
+    obj.mtu = this.mtuFor(obj.mtu, this.types.maxMtu(segments));
     obj.status = 'ACTIVE';
     obj.shared ??= false;
     obj['router:external'] ??= false;
     obj.port_security_enabled ??= true;
     await this.store.insert(db, this.def, obj);
+    await this.types.addNetworkSegments(db, obj.id as string, segments);
     // `shared` and `router:external` are wildcard RBAC policies (the columns summarise them).
     const owner = obj.project_id as string;
     if (obj.shared === true) await this.addWildcard(db, obj.id as string, owner, ACCESS_SHARED);
@@ -118,8 +126,12 @@ export class NetworkService extends BaseService {
   }
 
   protected override async updateOne(db: DB, ctx: Context, obj: Dict, changes: Dict): Promise<void> {
-    if ('mtu' in changes) this.checkMtu(changes.mtu);
     const id = obj.id as string;
+    if ('mtu' in changes || PROVIDER_ATTRIBUTES.some((a) => a in changes)) {
+      const segments = (await this.types.segmentsOf(db, [id])).get(id) ?? [];
+      await this.types.updateProviderAttributes(db, obj, segments, changes);
+      if ('mtu' in changes) changes.mtu = this.mtuFor(changes.mtu, this.types.maxMtu(segments));
+    }
     const owner = obj.project_id as string;
     if (typeof changes.shared === 'boolean') {
       const [wild] = (await policiesOf(db, 'network', id, ACCESS_SHARED)).filter((p) => p.target_tenant === WILDCARD);
@@ -184,6 +196,7 @@ export class NetworkService extends BaseService {
     await db.deleteFrom('ports').where('network_id', '=', id).execute();
     await db.deleteFrom('subnets').where('network_id', '=', id).execute();
     await deletePoliciesOf(db, 'network', id);
+    await this.types.releaseNetworkSegments(db, id);
     await super.deleteOne(db, ctx, obj);
   }
 }
