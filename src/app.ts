@@ -1,4 +1,5 @@
 // Assembles a Neutrino server from a configuration: database, resource registry, plugins, API.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { type Authenticator, NoAuth } from './api/auth.js';
 import { KeystoneAuth } from './api/keystone.js';
@@ -14,10 +15,13 @@ import { Store } from './db/store.js';
 import type { AgentService } from './plugins/agents/agents.js';
 import { agentSettings, createAgentServices } from './plugins/agents/index.js';
 import { createCoreServices } from './plugins/core/index.js';
+import type { NetworkService } from './plugins/core/networks.js';
 import type { PortService } from './plugins/core/ports.js';
 import { coreSettings } from './plugins/core/settings.js';
 import { IpAvailabilityService } from './plugins/ip-availability/index.js';
 import { ml2Config } from './plugins/ml2/config.js';
+import { createMl2 } from './plugins/ml2/index.js';
+import type { Ml2Plugin } from './plugins/ml2/plugin.js';
 import { TypeManager } from './plugins/ml2/type-manager.js';
 import { QuotaService, quotaDefaults } from './plugins/quotas/index.js';
 import { createRbacServices } from './plugins/rbac/index.js';
@@ -25,12 +29,17 @@ import { createSecurityGroupServices } from './plugins/security-groups/index.js'
 import { BaseService } from './plugins/service.js';
 import { buildRegistry } from './resources/registry.js';
 import type { ResourceDef } from './resources/types.js';
+import { AgentNotifier, openTransport, type RpcLogger, serveAgentRpc, type Transport } from './rpc/index.js';
 
 export interface Neutrino {
   app: FastifyInstance;
   database: Database;
   /** The agent registry, for the RPC layer (report_state, get_agents …). */
   agents: AgentService;
+  /** ML2: port binding, agents' RPC handlers, port status events. */
+  ml2: Ml2Plugin;
+  /** The bus agents reach this server on (in-process agents attach to it). */
+  transport: Transport;
   close(): Promise<void>;
 }
 
@@ -67,6 +76,16 @@ export function apiWorkers(cfg: Config): number {
     );
   }
   return n;
+}
+
+/** The bus's log lines, into the server's log. */
+function rpcLogger(log: FastifyInstance['log']): RpcLogger {
+  return {
+    debug: (m) => log.debug(m),
+    info: (m) => log.info(m),
+    warn: (m) => log.warn(m),
+    error: (m) => log.error(m),
+  };
 }
 
 function authenticator(cfg: Config): Authenticator {
@@ -140,12 +159,30 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
         allowBulk: opt.bool(cfg, 'DEFAULT', 'allow_bulk'),
       },
     });
+    // The bus to agents: RabbitMQ when transport_url says so, else an in-process bus of this
+    // server's own (agents in the same process, as all-in-one runs them, share it).
+    const url = opt.strOrNull(cfg, 'DEFAULT', 'transport_url');
+    const transport = await openTransport(url ? cfg : `local://neutrino-${randomUUID()}`, { log: rpcLogger(app.log) });
+    const notifier = new AgentNotifier(transport);
+    const ml2 = createMl2(cfg, {
+      store,
+      ports: services.get('ports') as PortService,
+      networks: services.get('networks') as NetworkService,
+      agents: agentPlugin.agents,
+      notifier: () => notifier,
+      log: app.log,
+    });
+    const rpc = await serveAgentRpc(transport, ml2.handlers());
     return {
       app,
       database,
       agents: agentPlugin.agents,
+      ml2,
+      transport,
       close: async () => {
         await app.close();
+        await rpc.stop();
+        await transport.close();
         await database.close();
       },
     };

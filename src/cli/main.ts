@@ -1,4 +1,4 @@
-// The `neutrino` command: server, all-in-one, db upgrade. With `[DEFAULT] api_workers = N > 1`
+// The `neutrino` command: server, all-in-one, agent, db upgrade. With `[DEFAULT] api_workers = N > 1`
 // the server runs as a supervising primary and N worker processes sharing the port (node:cluster);
 // each worker runs this same command line and takes the worker branch of `serve`.
 
@@ -9,10 +9,12 @@ import { apiWorkers, buildNeutrino, NOT_UP_TO_DATE, openConfiguredDatabase } fro
 import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
 import { DatabaseUrlError } from '../db/connection.js';
 import { isUpToDate, upgrade } from '../db/migrations.js';
+import { runNoopAgent } from './agent.js';
 import { superviseWorkers } from './workers.js';
 
 interface CommonFlags {
   configFile: string[];
+  host?: string;
   bindHost?: string;
   bindPort?: string;
   connection?: string;
@@ -42,6 +44,7 @@ function configFrom(flags: CommonFlags, presets: Array<[string, string, unknown]
   if (flags.authStrategy !== undefined) overrides.push(['DEFAULT', 'auth_strategy', flags.authStrategy]);
   if (flags.statePath !== undefined) overrides.push(['DEFAULT', 'state_path', flags.statePath]);
   if (flags.debug) overrides.push(['DEFAULT', 'debug', true]);
+  if (flags.host !== undefined) overrides.push(['DEFAULT', 'host', flags.host]);
   return loadConfig(flags.configFile, overrides, presets);
 }
 
@@ -89,6 +92,18 @@ export async function main(argv: string[]): Promise<void> {
   ).action(async (flags: CommonFlags) => {
     const home = process.env.NEUTRINO_HOME ?? `${process.env.HOME ?? '/tmp'}/.neutrino`;
     await serve(configFrom(flags, [['DEFAULT', 'state_path', home]]), true);
+  });
+
+  const agent = program.command('agent').description("one of this host's agents");
+  withCommonFlags(
+    agent
+      .command('noop')
+      .description(
+        'an L2 agent that speaks the whole agent protocol (registers, heartbeats, reports devices) but touches no kernel state',
+      )
+      .option('--host <name>', '[DEFAULT] host: the host name ports are bound to'),
+  ).action(async (flags: CommonFlags) => {
+    await runNoopAgent(configFrom(flags));
   });
 
   const db = program.command('db').description('database maintenance');

@@ -43,6 +43,7 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     state_path: str('/var/lib/neutrino'),
     host: str(null),
     transport_url: str(null),
+    control_exchange: str('neutron', { help: 'The AMQP exchange of RPC topic queues' }),
     debug: bool(false),
     verbose: bool(false, { ignored: true }),
     log_file: str(null),
@@ -119,5 +120,42 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
   },
   oslo_policy: {
     policy_file: str('policy.yaml'),
+  },
+  // Agents (src/agents), with the Neutron agents' section and option names and defaults.
+  agent: {
+    report_interval: int(30, { min: 0, help: 'Seconds between report_state heartbeats; 0 = no reports' }),
+    polling_interval: int(2, { min: 1, help: 'Seconds between reconciliations of the host with the server' }),
+    availability_zone: str('nova'),
+  },
+  linux_bridge: {
+    physical_interface_mappings: list([], { help: '<physnet>:<interface> mappings' }),
+    bridge_mappings: list([], { help: '<physnet>:<bridge> mappings' }),
+  },
+  vxlan: {
+    enable_vxlan: bool(true),
+    local_ip: str(null, { help: "This host's tunnel endpoint (VTEP) address" }),
+    l2_population: bool(false),
+    ttl: int(0, { min: 0, ignored: true }),
+    tos: int(0, { min: 0, ignored: true }),
+  },
+  securitygroup: {
+    enable_security_group: bool(true),
+    firewall_driver: str('nftables', { ignored: true }),
+  },
+  // RabbitMQ (src/rpc/amqp), with oslo.messaging's option names and defaults.
+  oslo_messaging_rabbit: {
+    heartbeat_timeout_threshold: int(60, { min: 0, help: 'AMQP heartbeat, s: a silent broker is gone after this; 0 = off' }),
+    heartbeat_rate: int(3, { min: 1, ignored: true }),
+    rabbit_retry_interval: int(1, { min: 1, help: 'Seconds before the first reconnection attempt' }),
+    rabbit_retry_backoff: int(2, {
+      min: 1,
+      help: 'Each reconnection delay is the previous one times this (oslo adds it instead)',
+    }),
+    rabbit_interval_max: int(30, { min: 1, help: 'Longest delay between reconnection attempts, s' }),
+    amqp_durable_queues: bool(false, { help: 'Durable topic exchange and queues (must match the other services)' }),
+    amqp_auto_delete: bool(false, { help: 'Auto-deleted topic exchange and queues (must match the other services)' }),
+    rabbit_transient_queues_ttl: int(1800, { min: 1, help: 'Seconds before unused reply and fanout queues expire' }),
+    rabbit_ha_queues: bool(false, { ignored: true }),
+    rabbit_qos_prefetch_count: int(0, { min: 0, ignored: true }),
   },
 };

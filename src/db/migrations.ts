@@ -322,6 +322,40 @@ const m005: Migration = {
   },
 };
 
+// Port bindings (ML2's ml2_port_bindings and ml2_port_binding_levels) and provisioning blocks.
+// Only ports someone asked to bind have a binding row; the others read as unbound.
+const m007: Migration = {
+  async up(db: K) {
+    await db.schema
+      .createTable('ml2_port_bindings')
+      .addColumn('port_id', 'varchar(36)', (c) => c.primaryKey().references('ports.id').onDelete('cascade'))
+      .addColumn('host', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+      .addColumn('vnic_type', 'varchar(64)', (c) => c.notNull().defaultTo('normal'))
+      .addColumn('profile', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('vif_type', 'varchar(64)', (c) => c.notNull())
+      .addColumn('vif_details', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('failure_reason', 'text')
+      .execute();
+    await db.schema.createIndex('ix_ml2_port_bindings_host').on('ml2_port_bindings').column('host').execute();
+    await db.schema
+      .createTable('ml2_port_binding_levels')
+      .addColumn('port_id', 'varchar(36)', (c) => c.notNull().references('ports.id').onDelete('cascade'))
+      .addColumn('host', 'varchar(255)', (c) => c.notNull())
+      .addColumn('level', 'integer', (c) => c.notNull())
+      .addColumn('driver', 'varchar(64)', (c) => c.notNull())
+      .addColumn('segment_id', 'varchar(36)', (c) => c.references('networksegments.id').onDelete('set null'))
+      .addPrimaryKeyConstraint('ml2_port_binding_levels_pkey', ['port_id', 'host', 'level'])
+      .execute();
+    await db.schema.createIndex('ix_ml2_port_binding_levels_host').on('ml2_port_binding_levels').column('host').execute();
+    await db.schema
+      .createTable('provisioningblocks')
+      .addColumn('port_id', 'varchar(36)', (c) => c.notNull().references('ports.id').onDelete('cascade'))
+      .addColumn('entity', 'varchar(255)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('provisioningblocks_pkey', ['port_id', 'entity'])
+      .execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001,
   '002_security_groups': m002,
@@ -329,6 +363,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004_rbac': m004,
   '005_ml2': m005,
   '006_agents': m006,
+  '007_port_bindings': m007,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -180,6 +180,14 @@ export abstract class BaseService implements ResourceService {
     }
   }
 
+  /** Objects by id with their virtual attributes, unscoped: for the server's own use (RPC to
+   * agents), never for answering a caller. */
+  async loadFull(db: DB, ids: string[]): Promise<Dict[]> {
+    const rows = await this.store.getRows(db, this.def, ids);
+    await this.extend(db, rows);
+    return rows;
+  }
+
   async get(ctx: Context, id: string): Promise<Dict> {
     return this.fetch(this.db, ctx, id);
   }
@@ -229,8 +237,16 @@ export abstract class BaseService implements ResourceService {
     await this.extend(this.db, rows);
     await this.perCaller(this.db, ctx, rows);
     const byId = new Map(rows.map((r) => [r.id as string, r]));
-    return ids.map((id) => byId.get(id) as Dict);
+    const created = ids.map((id) => byId.get(id) as Dict);
+    await this.afterCreate(created);
+    return created;
   }
+
+  // After-commit hooks (ML2's postcommit): side effects of a change that is already stored,
+  // such as telling agents. They see full objects and must not assume a rollback is possible.
+  protected async afterCreate(_created: Dict[]): Promise<void> {}
+  protected async afterUpdate(_before: Dict, _after: Dict): Promise<void> {}
+  protected async afterDelete(_deleted: Dict): Promise<void> {}
 
   /** Applies a validated change inside the transaction. */
   protected async updateOne(db: DB, _ctx: Context, obj: Dict, changes: Dict): Promise<void> {
@@ -238,12 +254,15 @@ export abstract class BaseService implements ResourceService {
   }
 
   async update(ctx: Context, id: string, changes: Dict, ifRevision?: number): Promise<Dict> {
-    await this.tx(async (db) => {
+    const before = await this.tx(async (db) => {
       const obj = await this.fetchForWrite(db, ctx, id, 'update', changes);
       this.checkRevision(obj, ifRevision);
-      await this.updateOne(db, ctx, obj, changes);
+      await this.updateOne(db, ctx, { ...obj }, changes);
+      return obj;
     });
-    return this.fetch(this.db, ctx, id);
+    const after = await this.fetch(this.db, ctx, id);
+    await this.afterUpdate(before, after);
+    return after;
   }
 
   /** Checks and deletes inside the transaction. */
@@ -252,11 +271,13 @@ export abstract class BaseService implements ResourceService {
   }
 
   async delete(ctx: Context, id: string, ifRevision?: number): Promise<void> {
-    await this.tx(async (db) => {
+    const deleted = await this.tx(async (db) => {
       const obj = await this.fetchForWrite(db, ctx, id, 'delete');
       this.checkRevision(obj, ifRevision);
       await this.deleteOne(db, ctx, obj);
+      return obj;
     });
+    await this.afterDelete(deleted);
   }
 
   async getTags(ctx: Context, id: string): Promise<string[]> {

@@ -2,6 +2,7 @@
 // each adds to existing resources. /v2.0/extensions lists exactly the ones enabled here.
 import { AGENT_EXTENSIONS } from './agents.js';
 import { attr, bool, json, virtual } from './attr.js';
+import { BINDING_EXTENSIONS } from './binding.js';
 import { addressScopes, subnetpools } from './core.js';
 import { PROVIDER_EXTENSIONS } from './provider.js';
 import { RBAC_EXTENSIONS } from './rbac.js';
@@ -31,6 +32,7 @@ export const EXTENSIONS: ExtensionDef[] = [
     },
   }),
   ...AGENT_EXTENSIONS,
+  ...BINDING_EXTENSIONS,
   ext('allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs', '2013-07-23T10:00:00-00:00', {
     attributes: {
       ports: {

@@ -33,12 +33,20 @@ export interface PortExtension {
   filters?: Record<string, VirtualFilter>;
 }
 
+/** Told after a port change commits (ML2's postcommit: mechanism drivers, agent notifications). */
+export interface PortObserver {
+  portsCreated(ports: Dict[]): Promise<void>;
+  portUpdated(before: Dict, after: Dict): Promise<void>;
+  portDeleted(port: Dict): Promise<void>;
+}
+
 export class PortService extends BaseService {
   protected notFoundType = 'Port';
   protected notFoundLabel = 'Port';
   networks!: NetworkService;
   subnets!: SubnetService;
   readonly extensions: PortExtension[] = [];
+  readonly observers: PortObserver[] = [];
 
   constructor(
     def: BaseService['def'],
@@ -425,6 +433,18 @@ export class PortService extends BaseService {
         .where('ip_address', '=', ip.ip_address)
         .execute();
     }
+  }
+
+  protected override async afterCreate(created: Dict[]): Promise<void> {
+    for (const o of this.observers) await o.portsCreated(created);
+  }
+
+  protected override async afterUpdate(before: Dict, after: Dict): Promise<void> {
+    for (const o of this.observers) await o.portUpdated(before, after);
+  }
+
+  protected override async afterDelete(deleted: Dict): Promise<void> {
+    for (const o of this.observers) await o.portDeleted(deleted);
   }
 
   protected override async deleteOne(db: DB, ctx: Context, obj: Dict): Promise<void> {

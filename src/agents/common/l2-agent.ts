@@ -1,0 +1,174 @@
+// The L2 agent's life, shared by every backend (DESIGN.md principle 3): it registers with
+// report_state and keeps heartbeating; it fetches the desired state of its host (get_host_state),
+// has its backend make the host match, and reports the ports it has wired up (and the ones it
+// took down) with update_device_list. Notifications only wake the loop early; a lost one is made
+// up for by the next poll, and a restart starts from the server's state, never from scratch.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentState, HostPort, HostState } from '../../rpc/contract.js';
+import { type Listener, listenAgentNotifications, ServerRpcClient, type Transport } from '../../rpc/index.js';
+
+/** What makes a host match its desired state: Linux bridges, OVS, or nothing (noop). */
+export interface L2Backend {
+  /** Applies `state`; returns the ids of the ports whose wiring is now in place. */
+  apply(state: HostState): Promise<Set<string>>;
+  /** What report_state carries in `configurations` besides the devices count. */
+  configurations(): Record<string, unknown>;
+  close?(): Promise<void>;
+}
+
+export interface L2AgentOptions {
+  host: string;
+  agentType: string;
+  binary: string;
+  reportIntervalSec: number;
+  pollingIntervalSec: number;
+  availabilityZone?: string;
+  /** Deadline of each call to the server. */
+  timeoutMs?: number;
+  log?: (msg: string) => void;
+}
+
+export class L2Agent {
+  private readonly client: ServerRpcClient;
+  private listener?: Listener;
+  private stopped = false;
+  private wake?: () => void;
+  private dirty = true;
+  private devices = 0;
+  private registered = false;
+  private loops: Promise<void>[] = [];
+  /** Ports reported up at a revision, so a port is not reported again until it changes. */
+  private reported = new Map<string, string>();
+  /** Resolves after each completed reconciliation (tests and benchmarks wait on it). */
+  syncs = 0;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly backend: L2Backend,
+    private readonly opts: L2AgentOptions,
+  ) {
+    this.client = new ServerRpcClient(transport, { host: opts.host, timeoutMs: opts.timeoutMs });
+  }
+
+  private log(msg: string): void {
+    this.opts.log?.(msg);
+  }
+
+  private state(startFlag: boolean): AgentState {
+    return {
+      binary: this.opts.binary,
+      host: this.opts.host,
+      topic: 'N/A',
+      agent_type: this.opts.agentType,
+      start_flag: startFlag,
+      availability_zone: this.opts.availabilityZone ?? null,
+      configurations: { ...this.backend.configurations(), devices: this.devices },
+    };
+  }
+
+  async start(): Promise<void> {
+    const resync = () => this.poke();
+    this.listener = await listenAgentNotifications(this.transport, this.opts.host, {
+      port_update: resync,
+      port_delete: resync,
+      network_update: resync,
+      network_delete: resync,
+      security_groups_rule_updated: resync,
+      security_groups_member_updated: resync,
+      add_fdb_entries: resync,
+      remove_fdb_entries: resync,
+      update_fdb_entries: resync,
+      tunnel_update: resync,
+    });
+    this.loops.push(this.reportLoop(), this.syncLoop());
+  }
+
+  /** Something changed: reconcile now rather than at the next poll. */
+  poke(): void {
+    this.dirty = true;
+    this.wake?.();
+  }
+
+  private async reportLoop(): Promise<void> {
+    let delay = 1000;
+    while (!this.stopped) {
+      try {
+        if (!this.registered) {
+          const status = await this.client.reportState(this.state(true));
+          this.registered = true;
+          delay = 1000;
+          this.log(`registered with the server: ${status}`);
+        } else await this.client.castReportState(this.state(false));
+      } catch (err) {
+        this.log(`report_state failed: ${(err as Error).message}`);
+        if (!this.registered) {
+          await this.pause(delay);
+          delay = Math.min(delay * 2, 30_000);
+          continue;
+        }
+      }
+      if (this.opts.reportIntervalSec === 0 && this.registered) return;
+      await this.pause(this.opts.reportIntervalSec * 1000);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, undefined, { ref: false }).catch(() => undefined);
+  }
+
+  private async syncLoop(): Promise<void> {
+    while (!this.stopped) {
+      if (this.dirty) {
+        this.dirty = false;
+        try {
+          await this.reconcile();
+        } catch (err) {
+          this.dirty = true;
+          this.log(`reconcile failed: ${(err as Error).message}`);
+        }
+      }
+      if (this.stopped) return;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.opts.pollingIntervalSec * 1000);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        if (this.dirty) this.wake();
+      });
+      this.wake = undefined;
+      // Polling: every interval reconciles, so a missed notification heals within one.
+      this.dirty = true;
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    const state = await this.client.getHostState();
+    const wired = await this.backend.apply(state);
+    this.devices = state.ports.length;
+    const up: string[] = [];
+    const down: string[] = [];
+    const key = (p: HostPort) => `${p.revision_number}:${p.status}`;
+    for (const p of state.ports) {
+      if (!wired.has(p.id)) continue;
+      if (p.admin_state_up && p.status !== 'ACTIVE' && this.reported.get(p.id) !== key(p)) up.push(p.id);
+      if (!p.admin_state_up && p.status === 'ACTIVE') down.push(p.id);
+    }
+    const present = new Set(state.ports.map((p) => p.id));
+    for (const id of this.reported.keys()) if (!present.has(id)) this.reported.delete(id);
+    if (up.length || down.length) {
+      const r = await this.client.updateDeviceList(up, down);
+      for (const p of state.ports) if (r.devices_up.includes(p.id)) this.reported.set(p.id, key(p));
+      if (r.failed_devices_up.length || r.failed_devices_down.length) this.dirty = true;
+    }
+    this.syncs++;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.listener?.stop();
+    await Promise.allSettled(this.loops);
+    await this.backend.close?.();
+  }
+}

@@ -1,0 +1,66 @@
+// `neutrino agent <kind>`: one agent process of this host, talking to the server over the bus of
+// `[DEFAULT] transport_url` (RabbitMQ: an agent in its own process needs a broker to reach the server).
+import { hostname } from 'node:os';
+import { L2Agent } from '../agents/common/l2-agent.js';
+import { NoopBackend } from '../agents/noop/backend.js';
+import { type Config, ConfigError, opt } from '../config/load.js';
+import { openTransport, stderrLogger } from '../rpc/index.js';
+
+const AGENT_TYPE_LINUXBRIDGE = 'Linux bridge agent';
+
+/** `<physnet>:<value>` list options as a mapping. */
+export function mappings(cfg: Config, section: string, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of opt.list(cfg, section, name)) {
+    const i = entry.indexOf(':');
+    if (i <= 0 || i === entry.length - 1) throw new ConfigError(`[${section}] ${name}: '${entry}' is not <physnet>:<value>`);
+    out[entry.slice(0, i).trim()] = entry.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** What a Linux bridge agent reports about itself (Neutron's configurations keys). */
+export function linuxbridgeConfigurations(cfg: Config): Record<string, unknown> {
+  const localIp = opt.strOrNull(cfg, 'vxlan', 'local_ip');
+  const vxlan = opt.bool(cfg, 'vxlan', 'enable_vxlan') && !!localIp;
+  return {
+    interface_mappings: mappings(cfg, 'linux_bridge', 'physical_interface_mappings'),
+    bridge_mappings: mappings(cfg, 'linux_bridge', 'bridge_mappings'),
+    tunnel_types: vxlan ? ['vxlan'] : [],
+    tunneling_ip: localIp,
+    l2_population: opt.bool(cfg, 'vxlan', 'l2_population'),
+  };
+}
+
+export function agentHost(cfg: Config): string {
+  return opt.strOrNull(cfg, 'DEFAULT', 'host') ?? hostname();
+}
+
+/** Runs the protocol-only agent until SIGINT/SIGTERM. */
+export async function runNoopAgent(cfg: Config): Promise<void> {
+  if (!opt.strOrNull(cfg, 'DEFAULT', 'transport_url')) {
+    throw new ConfigError(
+      '[DEFAULT] transport_url is required: an agent process reaches the server through RabbitMQ (rabbit://…)',
+    );
+  }
+  const log = (msg: string) => process.stderr.write(`neutrino-noop-agent: ${msg}\n`);
+  const transport = await openTransport(cfg, { log: stderrLogger });
+  const agent = new L2Agent(transport, new NoopBackend(linuxbridgeConfigurations(cfg)), {
+    host: agentHost(cfg),
+    agentType: AGENT_TYPE_LINUXBRIDGE,
+    binary: 'neutrino-noop-agent',
+    reportIntervalSec: opt.int(cfg, 'agent', 'report_interval'),
+    pollingIntervalSec: opt.int(cfg, 'agent', 'polling_interval'),
+    availabilityZone: opt.str(cfg, 'agent', 'availability_zone'),
+    log,
+  });
+  await agent.start();
+  log(`running on host ${agentHost(cfg)}`);
+  const stop = async () => {
+    await agent.stop();
+    await transport.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,406 @@
+// ML2's side of the server↔agent contract: what agents call (report_state, the desired state of
+// their host, device up/down, tunnel sync) and what the server tells them after a port or network
+// change commits (port_update/port_delete, network_update/network_delete, l2population's FDB).
+import { EventEmitter } from 'node:events';
+import type { DB } from '../../db/connection.js';
+import type { Store } from '../../db/store.js';
+import type {
+  AgentStatus,
+  DeviceDetailsReply,
+  HostNetwork,
+  HostPort,
+  HostSecurityGroup,
+  HostState,
+  SecurityGroupRule,
+} from '../../rpc/contract.js';
+import type { AgentNotifier, ServerRpcHandlers } from '../../rpc/index.js';
+import { AGENT_TYPE, type AgentService } from '../agents/agents.js';
+import type { NetworkService } from '../core/networks.js';
+import type { PortService } from '../core/ports.js';
+import { type Dict, transaction } from '../service.js';
+import { boundPorts, TUNNEL_TYPES } from './host-ports.js';
+import { fdbOfNetworks, type L2PopulationDriver } from './l2population.js';
+import { VIF_TYPE_BINDING_FAILED, VIF_TYPE_UNBOUND } from './mech/driver.js';
+import type { Logger, MechanismManager } from './mech-manager.js';
+import { HOST, VIF_TYPE } from './port-binding.js';
+import { completeBlock, ENTITY_L2 } from './provisioning.js';
+import { segmentsOf } from './segments-db.js';
+
+export const L2_AGENT_TYPES: string[] = [AGENT_TYPE.LINUXBRIDGE, AGENT_TYPE.OVS];
+
+/** A port's status changed (what Nova hears as network-vif-plugged / -unplugged). */
+export interface PortStatusEvent {
+  port_id: string;
+  status: string;
+  host: string;
+}
+
+export interface Ml2PluginDeps {
+  store: Store;
+  ports: PortService;
+  networks: NetworkService;
+  agents: AgentService;
+  manager: MechanismManager;
+  l2pop?: L2PopulationDriver;
+  notifier: () => AgentNotifier | undefined;
+  log?: Logger;
+}
+
+const isBound = (port: Dict) => {
+  const t = port[VIF_TYPE] as string | undefined;
+  return !!port[HOST] && t !== undefined && t !== VIF_TYPE_UNBOUND && t !== VIF_TYPE_BINDING_FAILED;
+};
+
+export class Ml2Plugin {
+  /** `port-status` events: {port_id, status, host}. */
+  readonly events = new EventEmitter();
+
+  constructor(private readonly deps: Ml2PluginDeps) {}
+
+  private get db(): DB {
+    return this.deps.store.db;
+  }
+
+  l2Agents(db: DB = this.db): Promise<Dict[]> {
+    return this.deps.agents.getAgents({ agent_type: L2_AGENT_TYPES }, db) as unknown as Promise<Dict[]>;
+  }
+
+  // ------------------------------------------------------------------ after-commit (postcommit)
+
+  private async notifyPort(port: Dict): Promise<void> {
+    const notifier = this.deps.notifier();
+    if (!notifier) return;
+    const [bound] = await boundPorts(this.db, { portIds: [port.id as string] });
+    await notifier.portUpdate(
+      { id: port.id as string, network_id: port.network_id as string, revision_number: port.revision_number as number },
+      bound ?? null,
+    );
+  }
+
+  /** Runs `fn`, logging instead of failing: the change is committed whatever agents hear. */
+  private async safely(what: string, id: unknown, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.deps.log?.error({ err, id }, `ML2 ${what} failed after commit`);
+    }
+  }
+
+  async portsCreated(ports: Dict[]): Promise<void> {
+    for (const port of ports) {
+      await this.deps.manager.createPortPostcommit({ current: port });
+      if (isBound(port)) await this.safely('port_update notification', port.id, () => this.notifyPort(port));
+    }
+  }
+
+  async portUpdated(before: Dict, after: Dict): Promise<void> {
+    await this.deps.manager.updatePortPostcommit({ current: after, original: before });
+    const moved = before[HOST] !== after[HOST] || (isBound(before) && !isBound(after));
+    if (moved && isBound(before)) await this.safely('l2population withdraw', before.id, () => this.withdraw(before));
+    if (isBound(after) || isBound(before)) await this.safely('port_update notification', after.id, () => this.notifyPort(after));
+  }
+
+  async portDeleted(port: Dict): Promise<void> {
+    await this.deps.manager.deletePortPostcommit({ current: port });
+    if (isBound(port)) await this.safely('l2population withdraw', port.id, () => this.withdraw(port));
+    await this.safely('port_delete notification', port.id, async () => {
+      await this.deps.notifier()?.portDelete(port.id as string, port.network_id as string);
+    });
+  }
+
+  async networkUpdated(_before: Dict, after: Dict): Promise<void> {
+    await this.safely('network_update notification', after.id, async () => {
+      await this.deps.notifier()?.networkUpdate({ id: after.id as string, revision_number: after.revision_number as number });
+    });
+  }
+
+  async networkDeleted(network: Dict): Promise<void> {
+    await this.deps.manager.deleteNetworkPostcommit(network);
+    await this.safely('network_delete notification', network.id, async () => {
+      await this.deps.notifier()?.networkDelete(network.id as string);
+    });
+  }
+
+  /** l2population: withdraw what a port that left its host had announced. Its binding levels
+   * are gone already, so the segment is the network's first tunnel segment. */
+  private async withdraw(port: Dict): Promise<void> {
+    if (!this.deps.l2pop) return;
+    const segments = (await segmentsOf(this.db, [port.network_id as string])).get(port.network_id as string) ?? [];
+    const segment = segments.find((s) => TUNNEL_TYPES.includes(s.network_type));
+    if (!segment) return;
+    await this.deps.l2pop.portGone({
+      id: port.id as string,
+      network_id: port.network_id as string,
+      mac_address: port.mac_address as string,
+      ips: ((port.fixed_ips as Dict[]) ?? []).map((f) => f.ip_address as string),
+      host: port[HOST] as string,
+      network_type: segment.network_type,
+      segmentation_id: segment.segmentation_id,
+    });
+  }
+
+  // ------------------------------------------------------------------ agent → server
+
+  /** A device name as agents know it: the port id, `tap<id prefix>`, or the port's MAC. */
+  private async resolve(db: DB, host: string, device: string): Promise<string | undefined> {
+    const mac = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(device);
+    if (mac) {
+      const ports = await boundPorts(db, { host });
+      return ports.find((p) => p.mac_address.toLowerCase() === device.toLowerCase())?.id;
+    }
+    const prefix = device.startsWith('tap') ? device.slice(3) : device;
+    if (prefix.length === 36) return prefix;
+    if (!/^[0-9a-f-]{8,36}$/i.test(prefix)) return undefined;
+    const row = await db.selectFrom('ports').select('id').where('id', 'like', `${prefix}%`).executeTakeFirst();
+    return row?.id as string | undefined;
+  }
+
+  private async setStatus(db: DB, portId: string, status: string): Promise<boolean> {
+    const row = await db.selectFrom('ports').select('status').where('id', '=', portId).executeTakeFirst();
+    if (!row || row.status === status) return false;
+    await this.deps.store.update(db, this.deps.ports.def, portId, { status });
+    return true;
+  }
+
+  private emitStatus(portId: string, status: string, host: string): void {
+    this.events.emit('port-status', { port_id: portId, status, host } satisfies PortStatusEvent);
+  }
+
+  /** The L2 agent on `host` wired `device`: its L2 block is done; the last block makes it ACTIVE. */
+  async deviceUp(host: string, device: string): Promise<boolean> {
+    const portId = await this.resolve(this.db, host, device);
+    if (!portId) return false;
+    const activated = await transaction(this.deps.store, async (db) => {
+      const [p] = await boundPorts(db, { portIds: [portId] });
+      if (!p || p.host !== host) {
+        this.deps.log?.warn({ port_id: portId, host }, `Device ${device} reported up by host ${host}, where it is not bound`);
+        return undefined;
+      }
+      if (!(await completeBlock(db, portId, ENTITY_L2))) return undefined;
+      return (await this.setStatus(db, portId, 'ACTIVE')) ? { ...p, status: 'ACTIVE' } : undefined;
+    });
+    if (activated) {
+      this.emitStatus(portId, 'ACTIVE', host);
+      await this.safely('l2population announce', portId, async () => this.deps.l2pop?.portUp(activated));
+    }
+    return true;
+  }
+
+  async deviceDown(host: string, device: string): Promise<{ exists: boolean }> {
+    const portId = await this.resolve(this.db, host, device);
+    if (!portId) return { exists: false };
+    const downed = await transaction(this.deps.store, async (db) => {
+      const [p] = await boundPorts(db, { portIds: [portId] });
+      if (!p || p.host !== host) return undefined;
+      return (await this.setStatus(db, portId, 'DOWN')) ? p : undefined;
+    });
+    if (downed) {
+      this.emitStatus(portId, 'DOWN', host);
+      await this.safely('l2population withdraw', portId, async () => this.deps.l2pop?.portGone(downed));
+    }
+    return { exists: true };
+  }
+
+  /** The desired state of `host`: its bound ports, their networks and security groups, and the
+   * l2population view of the remote VTEPs. */
+  async hostState(host: string): Promise<HostState> {
+    const db = this.db;
+    const bound = await boundPorts(db, { host });
+    const ports = new Map(
+      (
+        await this.deps.ports.loadFull(
+          db,
+          bound.map((p) => p.id),
+        )
+      ).map((p) => [p.id as string, p]),
+    );
+    const networkIds = [...new Set(bound.map((p) => p.network_id))];
+    const networks = await this.deps.networks.loadFull(db, networkIds);
+    const segments = await segmentsOf(db, networkIds);
+    const mtu = new Map(networks.map((n) => [n.id as string, Number(n.mtu)]));
+    const hostPorts: HostPort[] = bound.map((b) => {
+      const p = ports.get(b.id) ?? {};
+      return {
+        id: b.id,
+        network_id: b.network_id,
+        mac_address: b.mac_address,
+        fixed_ips: (p.fixed_ips as HostPort['fixed_ips']) ?? [],
+        admin_state_up: b.admin_state_up,
+        status: b.status,
+        device_owner: b.device_owner,
+        device_id: (p.device_id as string) ?? '',
+        network_type: b.network_type,
+        physical_network: b.physical_network,
+        segmentation_id: b.segmentation_id,
+        mtu: mtu.get(b.network_id) ?? 1500,
+        port_security_enabled: p.port_security_enabled !== false,
+        allowed_address_pairs: (p.allowed_address_pairs as HostPort['allowed_address_pairs']) ?? [],
+        security_groups: (p.security_groups as string[]) ?? [],
+        revision_number: Number(p.revision_number ?? 0),
+        vif_type: p[VIF_TYPE] as string,
+        vnic_type: p['binding:vnic_type'] as string,
+      };
+    });
+    const hostNetworks: HostNetwork[] = networks.map((n) => ({
+      id: n.id as string,
+      admin_state_up: Boolean(n.admin_state_up),
+      mtu: Number(n.mtu),
+      segments: (segments.get(n.id as string) ?? []).map((s) => ({
+        id: s.id,
+        network_type: s.network_type,
+        physical_network: s.physical_network,
+        segmentation_id: s.segmentation_id,
+      })),
+      revision_number: Number(n.revision_number ?? 0),
+      shared: Boolean(n.shared),
+      router_external: Boolean(n['router:external']),
+    }));
+    const groupIds = [...new Set(hostPorts.flatMap((p) => p.security_groups))];
+    const { groups, memberIps } = await this.securityGroups(db, groupIds);
+    const tunnelNets = [...new Set(bound.filter((b) => TUNNEL_TYPES.includes(b.network_type)).map((b) => b.network_id))];
+    const fdb = this.deps.l2pop ? await fdbOfNetworks(db, tunnelNets, host, await this.l2Agents(db)) : {};
+    return { host, ports: hostPorts, networks: hostNetworks, security_groups: groups, sg_member_ips: memberIps, fdb };
+  }
+
+  private async securityGroups(
+    db: DB,
+    ids: string[],
+  ): Promise<{ groups: Record<string, HostSecurityGroup>; memberIps: HostState['sg_member_ips'] }> {
+    const groups: Record<string, HostSecurityGroup> = {};
+    const memberIps: HostState['sg_member_ips'] = {};
+    if (ids.length === 0) return { groups, memberIps };
+    const rows = await db
+      .selectFrom('securitygroups')
+      .select(['id', 'stateful', 'revision_number'])
+      .where('id', 'in', ids)
+      .execute();
+    for (const r of rows) {
+      groups[r.id as string] = {
+        id: r.id as string,
+        stateful: Boolean(r.stateful),
+        revision_number: Number(r.revision_number),
+        rules: [],
+      };
+    }
+    const rules = await db
+      .selectFrom('securitygrouprules')
+      .selectAll()
+      .where('security_group_id', 'in', ids)
+      .orderBy('id')
+      .execute();
+    const remotes = new Set<string>();
+    for (const r of rules) {
+      const rule: SecurityGroupRule = {
+        id: r.id as string,
+        direction: r.direction as SecurityGroupRule['direction'],
+        ethertype: r.ethertype as SecurityGroupRule['ethertype'],
+        protocol: (r.protocol as string | null) ?? null,
+        port_range_min: (r.port_range_min as number | null) ?? null,
+        port_range_max: (r.port_range_max as number | null) ?? null,
+        remote_ip_prefix: (r.remote_ip_prefix as string | null) ?? null,
+        remote_group_id: (r.remote_group_id as string | null) ?? null,
+      };
+      groups[r.security_group_id as string]?.rules.push(rule);
+      if (rule.remote_group_id) remotes.add(rule.remote_group_id);
+    }
+    if (remotes.size) {
+      const members = await db
+        .selectFrom('securitygroupportbindings')
+        .innerJoin('ipallocations', 'ipallocations.port_id', 'securitygroupportbindings.port_id')
+        .select(['securitygroupportbindings.security_group_id as sg', 'ipallocations.ip_address as ip'])
+        .where('securitygroupportbindings.security_group_id', 'in', [...remotes])
+        .execute();
+      for (const id of remotes) memberIps[id] = { IPv4: [], IPv6: [] };
+      for (const m of members) {
+        const ip = m.ip as string;
+        memberIps[m.sg as string][ip.includes(':') ? 'IPv6' : 'IPv4'].push(ip);
+      }
+    }
+    return { groups, memberIps };
+  }
+
+  private async deviceDetails(host: string, device: string): Promise<DeviceDetailsReply> {
+    const portId = await this.resolve(this.db, host, device);
+    if (!portId) return { device };
+    const [b] = await boundPorts(this.db, { portIds: [portId] });
+    if (!b) return { device };
+    if (b.host !== host) return { device, no_active_binding: true };
+    const [p] = await this.deps.ports.loadFull(this.db, [portId]);
+    const [n] = await this.deps.networks.loadFull(this.db, [b.network_id]);
+    if (b.admin_state_up && b.status === 'DOWN') await transaction(this.deps.store, (db) => this.setStatus(db, portId, 'BUILD'));
+    return {
+      device,
+      network_id: b.network_id,
+      port_id: b.id,
+      mac_address: b.mac_address,
+      admin_state_up: b.admin_state_up,
+      network_type: b.network_type,
+      segmentation_id: b.segmentation_id,
+      physical_network: b.physical_network,
+      mtu: Number(n?.mtu ?? 1500),
+      fixed_ips: (p?.fixed_ips as HostPort['fixed_ips']) ?? [],
+      device_owner: b.device_owner,
+      allowed_address_pairs: (p?.allowed_address_pairs as HostPort['allowed_address_pairs']) ?? [],
+      port_security_enabled: p?.port_security_enabled !== false,
+      qos_policy_id: null,
+      qos_network_policy_id: null,
+      profile: (p?.['binding:profile'] as Dict) ?? {},
+      propagate_uplink_status: false,
+    };
+  }
+
+  /** Applies `fn` to each device; a device that fails is reported back, not the whole list. */
+  private async each(devices: string[], fn: (d: string) => Promise<unknown>, host: string, what: string) {
+    const done: string[] = [];
+    const failed: string[] = [];
+    for (const d of devices) {
+      try {
+        await fn(d);
+        done.push(d);
+      } catch (err) {
+        this.deps.log?.error({ err, device: d, host }, `${what} failed`);
+        failed.push(d);
+      }
+    }
+    return { done, failed };
+  }
+
+  /** The handlers agents call over the bus. */
+  handlers(): ServerRpcHandlers {
+    return {
+      report_state: async ({ agent_state, time }) => {
+        const status = await this.deps.agents.reportState(agent_state.agent_state as never, time);
+        return status as AgentStatus;
+      },
+      get_host_state: ({ host }) => this.hostState(host),
+      get_devices_details_list: async ({ host, devices }) => {
+        const out: DeviceDetailsReply[] = [];
+        for (const d of devices) out.push(await this.deviceDetails(host, d));
+        return out;
+      },
+      update_device_list: async ({ host, devices_up, devices_down }) => {
+        const up = await this.each(devices_up, (d) => this.deviceUp(host, d), host, 'update_device_up');
+        const down = await this.each(devices_down, (d) => this.deviceDown(host, d), host, 'update_device_down');
+        return { devices_up: up.done, failed_devices_up: up.failed, devices_down: down.done, failed_devices_down: down.failed };
+      },
+      update_device_up: async ({ host, device }) => {
+        await this.deviceUp(host, device);
+        return null;
+      },
+      update_device_down: async ({ host, device }) => ({ device, ...(await this.deviceDown(host, device)) }),
+      tunnel_sync: async ({ tunnel_ip, tunnel_type, host }) => {
+        const agents = await this.l2Agents();
+        const tunnels = new Map<string, string | null>([[tunnel_ip, host]]);
+        for (const a of agents) {
+          const c = (a.configurations ?? {}) as Dict;
+          const types = Array.isArray(c.tunnel_types) ? (c.tunnel_types as string[]) : [];
+          if (types.includes(tunnel_type) && typeof c.tunneling_ip === 'string') tunnels.set(c.tunneling_ip, a.host as string);
+        }
+        await this.safely('tunnel_update notification', host, async () => {
+          await this.deps.notifier()?.tunnelUpdate(tunnel_ip, tunnel_type);
+        });
+        return { tunnels: [...tunnels].map(([ip_address, h]) => ({ ip_address, host: h })) };
+      },
+    };
+  }
+}

@@ -1,0 +1,46 @@
+// Provisioning blocks, as Neutron's: a bound port is ACTIVE only once every entity that must wire
+// it (its L2 agent; later the DHCP agent) has said it is done. Each entity's block is a row;
+// completing removes it, and whoever removes the last one turns the port ACTIVE, so two agents
+// finishing at once cannot leave it stuck.
+import type { DB } from '../../db/connection.js';
+
+export const BLOCKS_TABLE = 'provisioningblocks';
+export const ENTITY_L2 = 'L2';
+export const ENTITY_DHCP = 'DHCP';
+
+export async function addBlock(db: DB, portId: string, entity: string): Promise<void> {
+  await db.deleteFrom(BLOCKS_TABLE).where('port_id', '=', portId).where('entity', '=', entity).execute();
+  await db.insertInto(BLOCKS_TABLE).values({ port_id: portId, entity }).execute();
+}
+
+export async function clearBlocks(db: DB, portId: string): Promise<void> {
+  await db.deleteFrom(BLOCKS_TABLE).where('port_id', '=', portId).execute();
+}
+
+export async function blocksOf(db: DB, portIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (portIds.length === 0) return out;
+  const rows = await db
+    .selectFrom(BLOCKS_TABLE)
+    .select(['port_id', 'entity'])
+    .where('port_id', 'in', portIds)
+    .orderBy('entity')
+    .execute();
+  for (const r of rows) out.set(r.port_id as string, [...(out.get(r.port_id as string) ?? []), r.entity as string]);
+  return out;
+}
+
+/** Removes `entity`'s block; true when none is left, i.e. the port may now be ACTIVE. A
+ * repeated report (nothing left to remove) also answers true when nothing else holds the port. */
+export async function completeBlock(db: DB, portId: string, entity: string): Promise<boolean> {
+  // Lock the port row first: two entities completing at once then see each other's delete,
+  // instead of both seeing the other's block still there and neither activating the port.
+  await db
+    .updateTable('ports')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('id', '=', portId)
+    .execute();
+  await db.deleteFrom(BLOCKS_TABLE).where('port_id', '=', portId).where('entity', '=', entity).execute();
+  const left = await db.selectFrom(BLOCKS_TABLE).select('entity').where('port_id', '=', portId).executeTakeFirst();
+  return left === undefined;
+}
