@@ -53,6 +53,7 @@ describe('port binding (ML2) and port status', () => {
     listener = await listenAgentNotifications(t, 'host-b', {
       port_update: record('port_update'),
       port_delete: record('port_delete'),
+      network_delete: record('network_delete'),
       add_fdb_entries: record('add_fdb_entries'),
       remove_fdb_entries: record('remove_fdb_entries'),
     });
@@ -179,7 +180,7 @@ describe('port binding (ML2) and port status', () => {
     await s.put(`/v2.0/agents/${agents[0].id}`, { agent: { admin_state_up: true } }, ADMIN);
   });
 
-  it('filters ports by binding:host_id; deleting a bound port tells agents', async () => {
+  it('filters ports by binding:host_id; deleting a bound port or a network tells agents', async () => {
     const net = await s.network({}, ALICE);
     await s.subnet(net.id, '10.6.0.0/24', {}, ALICE);
     const p = await s.create('ports', 'port', { network_id: net.id, 'binding:host_id': 'host-b' }, ADMIN);
@@ -193,6 +194,11 @@ describe('port binding (ML2) and port status', () => {
     await waitFor(
       () => heard.some(([m, a]) => m === 'port_delete' && (a as { port_id: string }).port_id === p.id),
       'port_delete',
+    );
+    assert.equal((await s.del(`/v2.0/networks/${net.id}`, ALICE)).status, 204);
+    await waitFor(
+      () => heard.some(([m, a]) => m === 'network_delete' && (a as { network_id: string }).network_id === net.id),
+      'network_delete',
     );
   });
 });

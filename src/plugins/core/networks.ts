@@ -22,7 +22,23 @@ import { BaseService, type Dict, type ServiceDeps } from '../service.js';
 /** Ports deleted with their network rather than blocking its deletion. */
 export const AUTO_DELETE_OWNERS = ['network:dhcp', 'network:distributed', 'network:floatingip_agent_gateway'];
 
+/** Told after a network change commits (ML2's postcommit: agent notifications). */
+export interface NetworkObserver {
+  networkUpdated(before: Dict, after: Dict): Promise<void>;
+  networkDeleted(network: Dict): Promise<void>;
+}
+
 export class NetworkService extends BaseService {
+  readonly observers: NetworkObserver[] = [];
+
+  protected override async afterUpdate(before: Dict, after: Dict): Promise<void> {
+    for (const o of this.observers) await o.networkUpdated(before, after);
+  }
+
+  protected override async afterDelete(deleted: Dict): Promise<void> {
+    for (const o of this.observers) await o.networkDeleted(deleted);
+  }
+
   protected notFoundType = 'Network';
   protected notFoundLabel = 'Network';
 

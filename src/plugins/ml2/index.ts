@@ -42,5 +42,6 @@ export function createMl2(cfg: Config, deps: Ml2Deps): Ml2Plugin {
   );
   const plugin = new Ml2Plugin({ ...deps, manager, l2pop });
   deps.ports.observers.push(plugin);
+  deps.networks.observers.push(plugin);
   return plugin;
 }
