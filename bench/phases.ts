@@ -55,15 +55,27 @@ export interface PhaseResult {
   ops_s: number;
   p50_ms: number;
   p99_ms: number;
+  /** With a probe: CPU milliseconds per call, by whom (e.g. server, db, client). */
+  cpu_ms_per_op?: Record<string, number>;
 }
+
+/** Called as a phase starts; what it returns is called as the phase ends and gives CPU ms spent, by whom. */
+export type CpuProbe = () => () => Record<string, number>;
 
 export const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** Runs fn(0..n-1) on `conc` loops; latency per call, throughput over the phase; prints its row. */
-export async function phase(name: string, n: number, conc: number, fn: (i: number) => Promise<Call>): Promise<PhaseResult> {
+export async function phase(
+  name: string,
+  n: number,
+  conc: number,
+  fn: (i: number) => Promise<Call>,
+  probe?: CpuProbe,
+): Promise<PhaseResult> {
   const latencies: number[] = [];
   let next = 0;
+  const cpuDone = probe?.();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: conc }, async () => {
@@ -74,8 +86,9 @@ export async function phase(name: string, n: number, conc: number, fn: (i: numbe
     }),
   );
   const secs = (performance.now() - t0) / 1000;
+  const cpu = cpuDone?.();
   latencies.sort((a, b) => a - b);
-  const result = {
+  const result: PhaseResult = {
     name,
     n,
     conc,
@@ -83,6 +96,7 @@ export async function phase(name: string, n: number, conc: number, fn: (i: numbe
     p50_ms: +percentile(latencies, 50).toFixed(2),
     p99_ms: +percentile(latencies, 99).toFixed(2),
   };
+  if (cpu) result.cpu_ms_per_op = Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, +(ms / n).toFixed(3)]));
   printRow(result);
   return result;
 }
@@ -95,25 +109,37 @@ export function printHeader(title: string): void {
 }
 
 export function printRow(r: PhaseResult): void {
+  const cpu = r.cpu_ms_per_op
+    ? `   CPU ms/op: ${Object.entries(r.cpu_ms_per_op)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`
+    : '';
   console.log(
-    `${r.name.padEnd(40)}${String(r.n).padStart(7)}${String(r.conc).padStart(6)}${String(r.ops_s).padStart(10)}${String(r.p50_ms).padStart(10)}${String(r.p99_ms).padStart(10)}`,
+    `${r.name.padEnd(40)}${String(r.n).padStart(7)}${String(r.conc).padStart(6)}${String(r.ops_s).padStart(10)}${String(r.p50_ms).padStart(10)}${String(r.p99_ms).padStart(10)}${cpu}`,
   );
 }
 
 /**
  * The phases of the shared Neutron API benchmark, in its order: 200 network creates (c=1); `nports` ports
  * on a /16 subnet, half created at concurrency 1 and half at 16; listing them all; listing by device_id;
- * 200 updates; deleting the ports (c=16) and the networks. Leaves nothing behind.
+ * 200 updates; deleting the ports (c=16) and the networks. Leaves nothing behind. With a probe, the CPU time
+ * of each phase too.
  */
-export async function apiPhases(api: Client, nports: number): Promise<PhaseResult[]> {
+export async function apiPhases(api: Client, nports: number, probe?: CpuProbe): Promise<PhaseResult[]> {
   const results: PhaseResult[] = [];
   const nets: string[] = [];
   results.push(
-    await phase('network create', 200, 1, async (i) => {
-      const r = await api.call('POST', '/v2.0/networks', { network: { name: `bench-n${i}`, tenant_id: PROJECT } });
-      nets.push(r.json.network.id);
-      return r;
-    }),
+    await phase(
+      'network create',
+      200,
+      1,
+      async (i) => {
+        const r = await api.call('POST', '/v2.0/networks', { network: { name: `bench-n${i}`, tenant_id: PROJECT } });
+        nets.push(r.json.network.id);
+        return r;
+      },
+      probe,
+    ),
   );
   const net = (await api.call('POST', '/v2.0/networks', { network: { name: 'bench-ports', tenant_id: PROJECT } })).json.network
     .id;
@@ -123,44 +149,72 @@ export async function apiPhases(api: Client, nports: number): Promise<PhaseResul
   const ports: string[] = [];
   const half = Math.floor(nports / 2);
   results.push(
-    await phase('port create c=1', half, 1, async (i) => {
-      const r = await api.call('POST', '/v2.0/ports', {
-        port: { network_id: net, name: `p${i}`, device_id: `dev-${i}`, tenant_id: PROJECT },
-      });
-      ports.push(r.json.port.id);
-      return r;
-    }),
-  );
-  results.push(
-    await phase('port create c=16', nports - half, 16, async (i) => {
-      const r = await api.call('POST', '/v2.0/ports', {
-        port: { network_id: net, name: `q${i}`, device_id: `dev-q${i}`, tenant_id: PROJECT },
-      });
-      ports.push(r.json.port.id);
-      return r;
-    }),
-  );
-  results.push(
-    await phase(`port list all (${nports})`, 20, 1, async () => {
-      const r = await api.call('GET', `/v2.0/ports?network_id=${net}`);
-      if (r.json.ports.length !== nports) throw new Error(`listed ${r.json.ports.length} ports, expected ${nports}`);
-      return r;
-    }),
-  );
-  results.push(
-    await phase('port list by device_id', 50, 1, async (i) => {
-      const r = await api.call('GET', `/v2.0/ports?device_id=dev-${i}`);
-      if (r.json.ports.length !== 1) throw new Error(`device_id=dev-${i}: ${r.json.ports.length} ports`);
-      return r;
-    }),
-  );
-  results.push(
-    await phase('port update c=1', Math.min(200, ports.length), 1, (i) =>
-      api.call('PUT', `/v2.0/ports/${ports[i]}`, { port: { name: `upd-${i}` } }),
+    await phase(
+      'port create c=1',
+      half,
+      1,
+      async (i) => {
+        const r = await api.call('POST', '/v2.0/ports', {
+          port: { network_id: net, name: `p${i}`, device_id: `dev-${i}`, tenant_id: PROJECT },
+        });
+        ports.push(r.json.port.id);
+        return r;
+      },
+      probe,
     ),
   );
-  results.push(await phase('port delete c=16', ports.length, 16, (i) => api.call('DELETE', `/v2.0/ports/${ports[i]}`)));
-  results.push(await phase('network delete c=1', nets.length, 1, (i) => api.call('DELETE', `/v2.0/networks/${nets[i]}`)));
+  results.push(
+    await phase(
+      'port create c=16',
+      nports - half,
+      16,
+      async (i) => {
+        const r = await api.call('POST', '/v2.0/ports', {
+          port: { network_id: net, name: `q${i}`, device_id: `dev-q${i}`, tenant_id: PROJECT },
+        });
+        ports.push(r.json.port.id);
+        return r;
+      },
+      probe,
+    ),
+  );
+  results.push(
+    await phase(
+      `port list all (${nports})`,
+      20,
+      1,
+      async () => {
+        const r = await api.call('GET', `/v2.0/ports?network_id=${net}`);
+        if (r.json.ports.length !== nports) throw new Error(`listed ${r.json.ports.length} ports, expected ${nports}`);
+        return r;
+      },
+      probe,
+    ),
+  );
+  results.push(
+    await phase(
+      'port list by device_id',
+      50,
+      1,
+      async (i) => {
+        const r = await api.call('GET', `/v2.0/ports?device_id=dev-${i}`);
+        if (r.json.ports.length !== 1) throw new Error(`device_id=dev-${i}: ${r.json.ports.length} ports`);
+        return r;
+      },
+      probe,
+    ),
+  );
+  results.push(
+    await phase(
+      'port update c=1',
+      Math.min(200, ports.length),
+      1,
+      (i) => api.call('PUT', `/v2.0/ports/${ports[i]}`, { port: { name: `upd-${i}` } }),
+      probe,
+    ),
+  );
+  results.push(await phase('port delete c=16', ports.length, 16, (i) => api.call('DELETE', `/v2.0/ports/${ports[i]}`), probe));
+  results.push(await phase('network delete c=1', nets.length, 1, (i) => api.call('DELETE', `/v2.0/networks/${nets[i]}`), probe));
   await api.call('DELETE', `/v2.0/networks/${net}`);
   return results;
 }
@@ -219,4 +273,24 @@ export function sampleRss(pids: () => number[]): { stop(): Map<number, number> }
       return max;
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU time, from /proc
+
+let clockTicks = 100;
+/** The kernel's clock ticks per second (getconf CLK_TCK), for cpuMs(); 100 unless told. */
+export function setClockTicks(hz: number): void {
+  clockTicks = hz;
+}
+
+/** User + system CPU milliseconds a process has used so far; 0 when it is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks; // utime, stime: fields 14 and 15 of proc(5)
+  } catch {
+    return 0;
+  }
 }
