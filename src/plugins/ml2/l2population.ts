@@ -8,6 +8,7 @@ import type { AgentNotifier } from '../../rpc/index.js';
 import type { Dict } from '../service.js';
 import { type BoundPort, boundPorts, TUNNEL_TYPES, vteps } from './host-ports.js';
 import type { MechanismDriver } from './mech/driver.js';
+import { LEVELS_TABLE } from './port-binding.js';
 
 export interface L2PopDeps {
   db: DB;
@@ -45,24 +46,47 @@ export class L2PopulationDriver implements MechanismDriver {
     return vteps(await this.deps.l2Agents(this.deps.db)).get(host);
   }
 
-  /** A port went ACTIVE on its host: every agent learns its entries (and the host's VTEP as a
-   * flooding target); the host learns the network's other VTEPs. */
-  async portUp(p: BoundPort): Promise<void> {
+  /** Ports went ACTIVE on one host (one agent report): every agent learns their entries (and
+   * the host's VTEP as a flooding target) in one message; the host learns the other VTEPs of a
+   * network with its first ACTIVE ports there, as Neutron's l2population does (later ones find
+   * them known, and the agent's reconcile covers the rest). */
+  async portsUp(ports: BoundPort[]): Promise<void> {
     const notifier = this.deps.notifier();
-    if (!notifier || !TUNNEL_TYPES.includes(p.network_type)) return;
+    const tunnelled = ports.filter((p) => TUNNEL_TYPES.includes(p.network_type));
+    if (!notifier || tunnelled.length === 0) return;
+    const host = tunnelled[0].host;
     const agents = await this.deps.l2Agents(this.deps.db);
-    const vtep = vteps(agents).get(p.host);
+    const vtep = vteps(agents).get(host);
     if (!vtep) return;
-    const mine: FdbEntries = {
-      [p.network_id]: {
-        segment_id: p.segmentation_id,
-        network_type: p.network_type,
-        ports: { [vtep]: [FLOODING_ENTRY, ...entriesOf(p)] },
-      },
-    };
+    const mine: FdbEntries = {};
+    for (const p of tunnelled) {
+      if (!mine[p.network_id])
+        mine[p.network_id] = { segment_id: p.segmentation_id, network_type: p.network_type, ports: { [vtep]: [FLOODING_ENTRY] } };
+      mine[p.network_id].ports[vtep].push(...entriesOf(p));
+    }
     await notifier.addFdbEntries(mine);
-    const others = await fdbOfNetworks(this.deps.db, [p.network_id], p.host, agents);
-    if (Object.keys(others).length) await notifier.addFdbEntries(others, p.host);
+    const batch = tunnelled.map((p) => p.id);
+    const first: string[] = [];
+    for (const networkId of Object.keys(mine)) {
+      if (!(await this.otherActiveOnHost({ network_id: networkId, host }, batch))) first.push(networkId);
+    }
+    const others = await fdbOfNetworks(this.deps.db, first, host, agents);
+    if (Object.keys(others).length) await notifier.addFdbEntries(others, host);
+  }
+
+  /** Whether an ACTIVE port of the network other than `except` is bound to the host. */
+  private async otherActiveOnHost(p: Pick<BoundPort, 'network_id' | 'host'>, except: string[]): Promise<boolean> {
+    const row = await this.deps.db
+      .selectFrom('ports')
+      .innerJoin(LEVELS_TABLE, `${LEVELS_TABLE}.port_id`, 'ports.id')
+      .select('ports.id')
+      .where('ports.network_id', '=', p.network_id)
+      .where('ports.status', '=', 'ACTIVE')
+      .where('ports.id', 'not in', except)
+      .where(`${LEVELS_TABLE}.host`, '=', p.host)
+      .where(`${LEVELS_TABLE}.level`, '=', 0)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** A port that may have been announced is gone from `host`: withdraw its entries, and the
@@ -74,11 +98,8 @@ export class L2PopulationDriver implements MechanismDriver {
     if (!notifier || !p.host || !TUNNEL_TYPES.includes(p.network_type)) return;
     const vtep = await this.vtepOf(p.host);
     if (!vtep) return;
-    const remaining = (await boundPorts(this.deps.db, { networkIds: [p.network_id], host: p.host })).filter(
-      (o) => o.id !== p.id && o.status === 'ACTIVE',
-    );
     const entries = entriesOf(p);
-    if (remaining.length === 0) entries.unshift(FLOODING_ENTRY);
+    if (!(await this.otherActiveOnHost(p, [p.id]))) entries.unshift(FLOODING_ENTRY);
     if (entries.length === 0) return;
     await notifier.removeFdbEntries({
       [p.network_id]: { segment_id: p.segmentation_id, network_type: p.network_type, ports: { [vtep]: entries } },

@@ -18,7 +18,7 @@ import { AGENT_TYPE, type AgentService } from '../agents/agents.js';
 import type { NetworkService } from '../core/networks.js';
 import type { PortService } from '../core/ports.js';
 import { type Dict, transaction } from '../service.js';
-import { boundPorts, TUNNEL_TYPES } from './host-ports.js';
+import { type BoundPort, boundPorts, TUNNEL_TYPES } from './host-ports.js';
 import { fdbOfNetworks, type L2PopulationDriver } from './l2population.js';
 import { VIF_TYPE_BINDING_FAILED, VIF_TYPE_UNBOUND } from './mech/driver.js';
 import type { Logger, MechanismManager } from './mech-manager.js';
@@ -166,11 +166,30 @@ export class Ml2Plugin {
     this.events.emit('port-status', { port_id: portId, status, host } satisfies PortStatusEvent);
   }
 
-  /** The L2 agent on `host` wired `device`: its L2 block is done; the last block makes it ACTIVE. */
-  async deviceUp(host: string, device: string): Promise<boolean> {
+  /** The L2 agent on `host` wired `devices`: their L2 blocks are done, and the last block of a
+   * port makes it ACTIVE. Returns the devices that could not be handled. */
+  async devicesUp(host: string, devices: string[]): Promise<string[]> {
+    const activated: BoundPort[] = [];
+    const failed: string[] = [];
+    for (const device of devices) {
+      try {
+        const p = await this.deviceUp(host, device);
+        if (p) activated.push(p);
+      } catch (err) {
+        this.deps.log?.error({ err, device, host }, 'update_device_up failed');
+        failed.push(device);
+      }
+    }
+    for (const p of activated) this.emitStatus(p.id, 'ACTIVE', host);
+    if (activated.length) await this.safely('l2population announce', host, async () => this.deps.l2pop?.portsUp(activated));
+    return failed;
+  }
+
+  /** One device up; the port when this made it ACTIVE. */
+  private async deviceUp(host: string, device: string): Promise<BoundPort | undefined> {
     const portId = await this.resolve(this.db, host, device);
-    if (!portId) return false;
-    const activated = await transaction(this.deps.store, async (db) => {
+    if (!portId) return undefined;
+    return transaction(this.deps.store, async (db) => {
       const [p] = await boundPorts(db, { portIds: [portId] });
       if (!p || p.host !== host) {
         this.deps.log?.warn({ port_id: portId, host }, `Device ${device} reported up by host ${host}, where it is not bound`);
@@ -179,11 +198,6 @@ export class Ml2Plugin {
       if (!(await completeBlock(db, portId, ENTITY_L2))) return undefined;
       return (await this.setStatus(db, portId, 'ACTIVE')) ? { ...p, status: 'ACTIVE' } : undefined;
     });
-    if (activated) {
-      this.emitStatus(portId, 'ACTIVE', host);
-      await this.safely('l2population announce', portId, async () => this.deps.l2pop?.portUp(activated));
-    }
-    return true;
   }
 
   async deviceDown(host: string, device: string): Promise<{ exists: boolean }> {
@@ -379,12 +393,18 @@ export class Ml2Plugin {
         return out;
       },
       update_device_list: async ({ host, devices_up, devices_down }) => {
-        const up = await this.each(devices_up, (d) => this.deviceUp(host, d), host, 'update_device_up');
+        const failedUp = await this.devicesUp(host, devices_up);
         const down = await this.each(devices_down, (d) => this.deviceDown(host, d), host, 'update_device_down');
-        return { devices_up: up.done, failed_devices_up: up.failed, devices_down: down.done, failed_devices_down: down.failed };
+        return {
+          devices_up: devices_up.filter((d) => !failedUp.includes(d)),
+          failed_devices_up: failedUp,
+          devices_down: down.done,
+          failed_devices_down: down.failed,
+        };
       },
       update_device_up: async ({ host, device }) => {
-        await this.deviceUp(host, device);
+        const failed = await this.devicesUp(host, [device]);
+        if (failed.length) throw new Error(`update_device_up of ${device} on ${host} failed`);
         return null;
       },
       update_device_down: async ({ host, device }) => ({ device, ...(await this.deviceDown(host, device)) }),
