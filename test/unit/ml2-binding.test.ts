@@ -98,3 +98,26 @@ describe('ML2 binding', () => {
     assert.throws(() => MechanismManager.fromConfig(['nosuch'], {}, true), /unknown driver 'nosuch'/);
   });
 });
+
+describe('ML2 postcommit', () => {
+  it('every driver runs; a failed create_port_postcommit is a MechanismDriverError, a failed update only logs', async () => {
+    const calls: string[] = [];
+    const logged: string[] = [];
+    const failing = {
+      name: 'broken',
+      createPortPostcommit: async () => Promise.reject(new Error('boom')),
+      updatePortPostcommit: async () => Promise.reject(new Error('boom')),
+    };
+    const fine = {
+      name: 'fine',
+      createPortPostcommit: async () => void calls.push('create'),
+      updatePortPostcommit: async () => void calls.push('update'),
+    };
+    const log = { warn: () => {}, error: (_o: object, msg: string) => void logged.push(msg) };
+    const m = MechanismManager.fromConfig(['broken', 'fine'], { broken: failing, fine }, true, log);
+    await assert.rejects(m.createPortPostcommit({ current: { id: 'p' } }), { type: 'MechanismDriverError', status: 500 });
+    await m.updatePortPostcommit({ current: { id: 'p' } });
+    assert.deepEqual(calls, ['create', 'update']);
+    assert.equal(logged.length, 2);
+  });
+});

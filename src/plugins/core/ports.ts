@@ -7,7 +7,7 @@ import { checkSubnetIp, eui64, normalizeIp } from '../../ipam/address.js';
 import { type AllocationSource, pickAddress } from '../../ipam/allocator.js';
 import { randomMac } from '../../ipam/mac.js';
 import { UNSET } from '../../resources/types.js';
-import type { Context } from '../context.js';
+import { adminContext, type Context } from '../context.js';
 import { BaseService, type Dict, type ServiceDeps } from '../service.js';
 import type { NetworkService } from './networks.js';
 import type { CoreSettings } from './settings.js';
@@ -433,6 +433,14 @@ export class PortService extends BaseService {
         .where('ip_address', '=', ip.ip_address)
         .execute();
     }
+  }
+
+  /** Deletes a port as the server's own decision (a failed postcommit), without a caller's checks. */
+  async remove(id: string): Promise<void> {
+    await this.tx(async (db) => {
+      const [obj] = await this.store.getRows(db, this.def, [id]);
+      if (obj) await this.deleteOne(db, adminContext(), obj);
+    });
   }
 
   protected override async afterCreate(created: Dict[]): Promise<void> {

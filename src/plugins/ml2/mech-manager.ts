@@ -1,6 +1,7 @@
 // The mechanism manager: the `[ml2] mechanism_drivers` in their configured order. Binding asks
 // each driver in turn until one binds; postcommit hooks run on every driver, and a driver that
 // fails there is logged, not allowed to stop the others (the change is already committed).
+import { NeutronError } from '../../common/errors.js';
 import { ConfigError } from '../../config/load.js';
 import type { Dict } from '../service.js';
 import {
@@ -38,6 +39,11 @@ export interface BindRequest {
 export interface Logger {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+/** Neutron's MechanismDriverError (neutron.plugins.ml2.common.exceptions): a 500. */
+export function mechanismDriverError(method: string): NeutronError {
+  return new NeutronError('MechanismDriverError', 500, `${method} failed.`);
 }
 
 export type DriverFactory = (options: { portFilter: boolean }) => MechanismDriver;
@@ -106,29 +112,37 @@ export class MechanismManager {
     return { vifType: VIF_TYPE_BINDING_FAILED, vifDetails: {}, failure };
   }
 
-  private async each(hook: string, call: (d: MechanismDriver) => Promise<void> | undefined, subject: Dict): Promise<void> {
+  /** Calls every driver, even after one fails (each has its own side effects to carry out);
+   * returns the names of those that failed, each logged. */
+  private async each(hook: string, call: (d: MechanismDriver) => Promise<void> | undefined, subject: Dict): Promise<string[]> {
+    const failed: string[] = [];
     for (const d of this.drivers) {
       try {
         await call(d);
       } catch (err) {
+        failed.push(d.name);
         this.log?.error({ err, driver: d.name, id: subject.id }, `Mechanism driver ${d.name} failed in ${hook}`);
       }
     }
+    return failed;
   }
 
-  createPortPostcommit(change: PortChange): Promise<void> {
-    return this.each('create_port_postcommit', (d) => d.createPortPostcommit?.(change), change.current);
+  /** Throws MechanismDriverError when a driver failed: as in Neutron, the caller then deletes the
+   * port it has just created (updates and deletes only log, their change stands). */
+  async createPortPostcommit(change: PortChange): Promise<void> {
+    const failed = await this.each('create_port_postcommit', (d) => d.createPortPostcommit?.(change), change.current);
+    if (failed.length) throw mechanismDriverError('create_port_postcommit');
   }
 
-  updatePortPostcommit(change: PortChange): Promise<void> {
-    return this.each('update_port_postcommit', (d) => d.updatePortPostcommit?.(change), change.current);
+  async updatePortPostcommit(change: PortChange): Promise<void> {
+    await this.each('update_port_postcommit', (d) => d.updatePortPostcommit?.(change), change.current);
   }
 
-  deletePortPostcommit(change: PortChange): Promise<void> {
-    return this.each('delete_port_postcommit', (d) => d.deletePortPostcommit?.(change), change.current);
+  async deletePortPostcommit(change: PortChange): Promise<void> {
+    await this.each('delete_port_postcommit', (d) => d.deletePortPostcommit?.(change), change.current);
   }
 
-  deleteNetworkPostcommit(network: Dict): Promise<void> {
-    return this.each('delete_network_postcommit', (d) => d.deleteNetworkPostcommit?.(network), network);
+  async deleteNetworkPostcommit(network: Dict): Promise<void> {
+    await this.each('delete_network_postcommit', (d) => d.deleteNetworkPostcommit?.(network), network);
   }
 }

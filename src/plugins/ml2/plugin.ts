@@ -88,7 +88,13 @@ export class Ml2Plugin {
 
   async portsCreated(ports: Dict[]): Promise<void> {
     for (const port of ports) {
-      await this.deps.manager.createPortPostcommit({ current: port });
+      try {
+        await this.deps.manager.createPortPostcommit({ current: port });
+      } catch (err) {
+        // Neutron's answer to a failed create_port_postcommit: the ports go, the error is reported.
+        for (const p of ports) await this.deps.ports.remove(p.id as string);
+        throw err;
+      }
       if (isBound(port)) await this.safely('port_update notification', port.id, () => this.notifyPort(port));
     }
   }
