@@ -111,7 +111,9 @@ export class PortBindingExtension implements PortExtension {
 
   async extend(db: DB, ports: Dict[]): Promise<void> {
     const ids = ports.map((p) => p.id as string);
-    const [bindings, blocks] = await Promise.all([this.load(db, ids), blocksOf(db, ids)]);
+    const bindings = await this.load(db, ids);
+    // Only ports with a binding row can have provisioning blocks (most ports of a big list have none).
+    const blocks = await blocksOf(db, [...bindings.keys()]);
     for (const p of ports) {
       const b = bindings.get(p.id as string) ?? DEFAULTS;
       p[HOST] = b.host;
