@@ -126,6 +126,7 @@ export function printRow(r: PhaseResult): void {
  * of each phase too.
  */
 export async function apiPhases(api: Client, nports: number, probe?: CpuProbe): Promise<PhaseResult[]> {
+  if (!(nports >= 2)) throw new Error(`the phases need 2 ports or more, not ${nports}`);
   const results: PhaseResult[] = [];
   const nets: string[] = [];
   results.push(
@@ -197,8 +198,10 @@ export async function apiPhases(api: Client, nports: number, probe?: CpuProbe): 
       50,
       1,
       async (i) => {
-        const r = await api.call('GET', `/v2.0/ports?device_id=dev-${i}`);
-        if (r.json.ports.length !== 1) throw new Error(`device_id=dev-${i}: ${r.json.ports.length} ports`);
+        // dev-0 … dev-49 (with fewer than 100 ports, round again)
+        const dev = `dev-${i % half}`;
+        const r = await api.call('GET', `/v2.0/ports?device_id=${dev}`);
+        if (r.json.ports.length !== 1) throw new Error(`device_id=${dev}: ${r.json.ports.length} ports`);
         return r;
       },
       probe,
