@@ -79,10 +79,10 @@ export interface RpcLogger {
   error(msg: string): void;
 }
 
-/** The default logger: warnings and errors on stderr, the rest dropped. */
+/** The default logger: info (reconnections), warnings and errors on stderr; debug dropped. */
 export const stderrLogger: RpcLogger = {
   debug() {},
-  info() {},
+  info: (msg) => process.stderr.write(`rpc: ${msg}\n`),
   warn: (msg) => process.stderr.write(`rpc: ${msg}\n`),
   error: (msg) => process.stderr.write(`rpc: ${msg}\n`),
 };
