@@ -1,0 +1,8 @@
+// Typed, safe wrappers around the OS tools the agents use (DESIGN.md principle 4). Imports nothing
+// of ours.
+export * from './bridge.js';
+export * from './exec.js';
+export * from './ip.js';
+export * from './netns.js';
+export * from './nft.js';
+export * as valid from './validate.js';

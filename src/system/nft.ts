@@ -1,0 +1,66 @@
+// nftables: a whole table replaced in one atomic `nft -f -` transaction (packets see either the
+// old or the new rules, never none), and the tables read back as JSON, optionally in a namespace.
+import { check, execRunner, type Runner, SystemError } from './exec.js';
+import { inNetns } from './netns.js';
+import * as v from './validate.js';
+
+export interface NftTable {
+  family: string;
+  name: string;
+  handle: number;
+  comment?: string;
+}
+
+export class Nft {
+  readonly netns?: string;
+  private readonly run: Runner;
+
+  constructor({ netns, run = execRunner }: { netns?: string; run?: Runner } = {}) {
+    this.netns = netns === undefined || netns === '' ? undefined : v.netns(netns);
+    this.run = run;
+  }
+
+  private exec(args: string[], input?: string): Promise<string> {
+    const [file, argv] = inNetns(this.netns, 'nft', args);
+    return check(this.run, file, argv, { input });
+  }
+
+  async tables(): Promise<NftTable[]> {
+    const out = JSON.parse(await this.exec(['-j', 'list', 'tables'])) as { nftables: Array<{ table?: NftTable }> };
+    return out.nftables.flatMap((e) => (e.table ? [e.table] : []));
+  }
+
+  /** The comment of a table, '' when it has none, undefined when it does not exist. (Read from the
+   * text listing: nft 1.0's JSON leaves table comments out.) */
+  async tableComment(family: string, name: string): Promise<string | undefined> {
+    const [file, argv] = inNetns(this.netns, 'nft', ['-t', 'list', 'table', v.token(family), v.token(name)]);
+    const r = await this.run(file, argv);
+    if (r.code !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return undefined;
+      throw new SystemError(`nft list table ${family} ${name}`, r.code, r.stderr);
+    }
+    return /^\s*comment "([^"]*)"/m.exec(r.stdout)?.[1] ?? '';
+  }
+
+  /** Replaces table `family name` with `body` (its chains, sets and rules) in one transaction;
+   * `comment` (a checked token) is stored on the table, e.g. a hash to compare with next time. */
+  async replaceTable(family: string, name: string, body: string, comment?: string): Promise<void> {
+    v.token(family);
+    v.token(name);
+    const text = [
+      `add table ${family} ${name}`,
+      `delete table ${family} ${name}`,
+      `table ${family} ${name} {`,
+      ...(comment ? [`  comment "${v.token(comment)}"`] : []),
+      body,
+      '}',
+      '',
+    ].join('\n');
+    await this.exec(['-f', '-'], text);
+  }
+
+  /** Removes the table if it exists. */
+  async deleteTable(family: string, name: string): Promise<void> {
+    await this.exec(['-f', '-'], `add table ${v.token(family)} ${v.token(name)}\ndelete table ${family} ${name}\n`);
+  }
+}

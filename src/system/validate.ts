@@ -1,0 +1,72 @@
+// What may reach a command line or a batch line. Values are checked where they enter a wrapper, so
+// nothing a user typed (a port name, a description) can become an argument or a second command:
+// device and namespace names are short ASCII tokens, addresses are parsed, and every batch token
+// is free of whitespace and quotes.
+import { isIP, isIPv4 } from 'node:net';
+
+export class InvalidValue extends Error {
+  constructor(what: string, value: unknown) {
+    super(`invalid ${what}: ${JSON.stringify(value)}`);
+    this.name = 'InvalidValue';
+  }
+}
+
+/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/', whitespace or ':'. */
+const DEVICE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+/** Namespace names become file names under /run/netns. */
+const NETNS = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+/** A token of an `ip -batch`/`bridge -batch` line, or of an nft ruleset outside strings. */
+const TOKEN = /^[A-Za-z0-9_.:/,-]+$/;
+
+export function device(name: string): string {
+  if (!DEVICE.test(name)) throw new InvalidValue('device name', name);
+  return name;
+}
+
+export function netns(name: string): string {
+  if (!NETNS.test(name)) throw new InvalidValue('network namespace name', name);
+  return name;
+}
+
+export function mac(value: string): string {
+  const v = value.toLowerCase();
+  if (!MAC.test(v)) throw new InvalidValue('MAC address', value);
+  return v;
+}
+
+export function ip(value: string): string {
+  if (!isIP(value)) throw new InvalidValue('IP address', value);
+  return value;
+}
+
+export function ipv4(value: string): string {
+  if (!isIPv4(value)) throw new InvalidValue('IPv4 address', value);
+  return value;
+}
+
+/** `address/prefix`, IPv4 or IPv6, or a bare address. */
+export function cidr(value: string): string {
+  const [addr, len, ...rest] = value.split('/');
+  const max = isIPv4(addr) ? 32 : 128;
+  if (rest.length || !isIP(addr) || (len !== undefined && !(/^\d{1,3}$/.test(len) && Number(len) <= max))) {
+    throw new InvalidValue('CIDR', value);
+  }
+  return value;
+}
+
+export function uint(value: number, max = 0xffffffff): string {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new InvalidValue('integer', value);
+  return String(value);
+}
+
+export function token(value: string): string {
+  if (!TOKEN.test(value)) throw new InvalidValue('command token', value);
+  return value;
+}
+
+/** Joins checked tokens into one batch line. */
+export function line(tokens: readonly string[]): string {
+  if (tokens.length === 0) throw new InvalidValue('empty command', tokens);
+  return tokens.map(token).join(' ');
+}
