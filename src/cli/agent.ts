@@ -1,7 +1,8 @@
 // `neutrino agent <kind>`: one agent process of this host, talking to the server over the bus of
 // `[DEFAULT] transport_url` (RabbitMQ: an agent in its own process needs a broker to reach the server).
 import { hostname } from 'node:os';
-import { L2Agent } from '../agents/common/l2-agent.js';
+import { L2Agent, type L2Backend } from '../agents/common/l2-agent.js';
+import { LinuxBridgeBackend, type LinuxBridgeBackendOptions } from '../agents/linuxbridge/backend.js';
 import { NoopBackend } from '../agents/noop/backend.js';
 import { type Config, ConfigError, opt } from '../config/load.js';
 import { openTransport, stderrLogger } from '../rpc/index.js';
@@ -36,19 +37,19 @@ export function agentHost(cfg: Config): string {
   return opt.strOrNull(cfg, 'DEFAULT', 'host') ?? hostname();
 }
 
-/** Runs the protocol-only agent until SIGINT/SIGTERM. */
-export async function runNoopAgent(cfg: Config): Promise<void> {
+/** Runs an L2 agent with `backend` until SIGINT/SIGTERM. */
+async function runL2Agent(cfg: Config, binary: string, backend: (log: (msg: string) => void) => L2Backend): Promise<void> {
   if (!opt.strOrNull(cfg, 'DEFAULT', 'transport_url')) {
     throw new ConfigError(
       '[DEFAULT] transport_url is required: an agent process reaches the server through RabbitMQ (rabbit://…)',
     );
   }
-  const log = (msg: string) => process.stderr.write(`neutrino-noop-agent: ${msg}\n`);
+  const log = (msg: string) => process.stderr.write(`${binary}: ${msg}\n`);
   const transport = await openTransport(cfg, { log: stderrLogger });
-  const agent = new L2Agent(transport, new NoopBackend(linuxbridgeConfigurations(cfg)), {
+  const agent = new L2Agent(transport, backend(log), {
     host: agentHost(cfg),
     agentType: AGENT_TYPE_LINUXBRIDGE,
-    binary: 'neutrino-noop-agent',
+    binary,
     reportIntervalSec: opt.int(cfg, 'agent', 'report_interval'),
     pollingIntervalSec: opt.int(cfg, 'agent', 'polling_interval'),
     availabilityZone: opt.str(cfg, 'agent', 'availability_zone'),
@@ -63,4 +64,35 @@ export async function runNoopAgent(cfg: Config): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** Runs the protocol-only agent until SIGINT/SIGTERM. */
+export async function runNoopAgent(cfg: Config): Promise<void> {
+  await runL2Agent(cfg, 'neutrino-noop-agent', () => new NoopBackend(linuxbridgeConfigurations(cfg)));
+}
+
+/** The Linux bridge backend's settings from the configuration. */
+export function linuxbridgeBackendOptions(cfg: Config, log?: (msg: string) => void): LinuxBridgeBackendOptions {
+  const configurations = linuxbridgeConfigurations(cfg);
+  const namespace = opt.str(cfg, 'linux_bridge', 'namespace');
+  if (namespace && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(namespace)) {
+    throw new ConfigError(`[linux_bridge] namespace: '${namespace}' is not a network namespace name`);
+  }
+  return {
+    namespace: namespace || undefined,
+    localIp: configurations.tunneling_ip as string | null,
+    enableVxlan: (configurations.tunnel_types as string[]).includes('vxlan'),
+    l2Population: configurations.l2_population as boolean,
+    interfaceMappings: configurations.interface_mappings as Record<string, string>,
+    bridgeMappings: configurations.bridge_mappings as Record<string, string>,
+    enableSecurityGroup: opt.bool(cfg, 'securitygroup', 'enable_security_group'),
+    configurations,
+    log,
+  };
+}
+
+/** Runs the Linux bridge agent (bridges, VXLAN, taps, l2population FDB, port security) until SIGINT/SIGTERM. */
+export async function runLinuxBridgeAgent(cfg: Config): Promise<void> {
+  const options = linuxbridgeBackendOptions(cfg);
+  await runL2Agent(cfg, 'neutrino-linuxbridge-agent', (log) => new LinuxBridgeBackend({ ...options, log }));
 }

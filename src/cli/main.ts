@@ -9,7 +9,7 @@ import { apiWorkers, buildNeutrino, NOT_UP_TO_DATE, openConfiguredDatabase } fro
 import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
 import { DatabaseUrlError } from '../db/connection.js';
 import { isUpToDate, upgrade } from '../db/migrations.js';
-import { runNoopAgent } from './agent.js';
+import { runLinuxBridgeAgent, runNoopAgent } from './agent.js';
 import { superviseWorkers } from './workers.js';
 
 interface CommonFlags {
@@ -104,6 +104,16 @@ export async function main(argv: string[]): Promise<void> {
       .option('--host <name>', '[DEFAULT] host: the host name ports are bound to'),
   ).action(async (flags: CommonFlags) => {
     await runNoopAgent(configFrom(flags));
+  });
+  withCommonFlags(
+    agent
+      .command('linuxbridge')
+      .description(
+        'the Linux bridge agent: a bridge per network, VXLAN with l2population FDB entries, taps, port security in nftables',
+      )
+      .option('--host <name>', '[DEFAULT] host: the host name ports are bound to'),
+  ).action(async (flags: CommonFlags) => {
+    await runLinuxBridgeAgent(configFrom(flags));
   });
 
   const db = program.command('db').description('database maintenance');

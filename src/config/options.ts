@@ -130,6 +130,8 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
   linux_bridge: {
     physical_interface_mappings: list([], { help: '<physnet>:<interface> mappings' }),
     bridge_mappings: list([], { help: '<physnet>:<bridge> mappings' }),
+    // Neutrino's own: one machine simulates several hosts, each agent wiring one namespace.
+    namespace: str('', { help: 'Network namespace the agent wires instead of this host (empty: the host itself)' }),
   },
   vxlan: {
     enable_vxlan: bool(true),

@@ -1,0 +1,122 @@
+// The Linux bridge L2 backend: makes a host (or a namespace standing in for one) match its desired
+// state. Each apply reads the kernel (links, FDB, the anti-spoofing table's hash), plans the
+// difference (plan.ts) and applies it: the nft table first (a tap is never on a bridge without its
+// port's filter), then one `ip -batch`, then one `bridge -batch` for the l2population entries.
+// A failed line is logged and retried by the next reconcile; the ports reported wired are read
+// back from the kernel afterwards.
+import type { HostState } from '../../rpc/contract.js';
+import { Bridge, Ip, Nft, type Runner } from '../../system/index.js';
+import type { L2Backend } from '../common/l2-agent.js';
+import { antispoofRuleset, NFT_FAMILY, NFT_TABLE } from './antispoof.js';
+import { type LinuxBridgeOptions, plan, wiredPorts } from './plan.js';
+
+export interface LinuxBridgeBackendOptions extends LinuxBridgeOptions {
+  /** Act inside this network namespace (a simulated host); '' or undefined = this host. */
+  namespace?: string;
+  /** Port security with nftables ([securitygroup] enable_security_group). */
+  enableSecurityGroup: boolean;
+  /** What report_state carries in `configurations`. */
+  configurations: Record<string, unknown>;
+  log?: (msg: string) => void;
+  run?: Runner;
+}
+
+/** What the last apply did (tests and benchmarks read it). */
+export interface ApplyStats {
+  ipCommands: number;
+  fdbCommands: number;
+  nftApplied: boolean;
+  problems: string[];
+}
+
+export class LinuxBridgeBackend implements L2Backend {
+  private readonly ip: Ip;
+  private readonly bridge: Bridge;
+  private readonly nft: Nft;
+  private reportedProblems = new Set<string>();
+  last: ApplyStats = { ipCommands: 0, fdbCommands: 0, nftApplied: false, problems: [] };
+
+  constructor(private readonly o: LinuxBridgeBackendOptions) {
+    const tool = { netns: o.namespace, run: o.run };
+    this.ip = new Ip(tool);
+    this.bridge = new Bridge(tool);
+    this.nft = new Nft(tool);
+  }
+
+  private log(msg: string): void {
+    this.o.log?.(msg);
+  }
+
+  async apply(state: HostState): Promise<Set<string>> {
+    const [links, fdb] = await Promise.all([this.ip.links(), this.o.l2Population ? this.bridge.fdb() : Promise.resolve([])]);
+    const p = plan(state, this.o, links, fdb);
+    const problems = [...p.problems.values()];
+    let nftOk = true;
+    let nftApplied = false;
+    if (this.o.enableSecurityGroup) {
+      const ports = [...p.networks.values()].flatMap((n) => n.ports);
+      try {
+        nftApplied = await this.applyAntispoof(ports);
+      } catch (err) {
+        nftOk = false;
+        problems.push(`port security (nftables): ${(err as Error).message}`);
+      }
+    }
+    let ipError = '';
+    try {
+      await this.ip.batch(p.ip);
+    } catch (err) {
+      ipError = (err as Error).message;
+      problems.push(`ip -batch: ${ipError}`);
+    }
+    try {
+      await this.bridge.batch(p.fdb);
+    } catch (err) {
+      problems.push(`bridge -batch: ${(err as Error).message}`);
+    }
+    const after = p.ip.length ? await this.ip.links() : links;
+    const present = new Set(after.map((l) => l.ifname));
+    for (const n of p.networks.values()) {
+      if (!n.uplink || present.has(n.uplink.name)) continue;
+      // Name the cause where the kernel is known to lack the device type (netlab: no 8021q here).
+      const hint =
+        n.uplink.kind === 'vlan' && /Unknown device type/.test(ipError)
+          ? ': this kernel has no 802.1Q VLAN support (8021q); VLAN networks need it, or Open vSwitch'
+          : '';
+      problems.push(`network ${n.id} (${n.uplink.kind}): could not create ${n.uplink.name}${hint}`);
+    }
+    this.last = { ipCommands: p.ip.length, fdbCommands: p.fdb.length, nftApplied, problems };
+    this.logProblems(problems);
+    const wired = wiredPorts(p.networks, after);
+    if (!nftOk) {
+      // Without its filter a secured port is not wired; it stays DOWN until nft works.
+      for (const n of p.networks.values()) for (const port of n.ports) if (port.port_security_enabled) wired.delete(port.id);
+    }
+    return wired;
+  }
+
+  /** Replaces the anti-spoofing table when its content changed; returns whether it did. */
+  private async applyAntispoof(ports: HostState['ports']): Promise<boolean> {
+    const { body, hash } = antispoofRuleset(ports);
+    const current = await this.nft.tableComment(NFT_FAMILY, NFT_TABLE);
+    if (!body) {
+      if (current === undefined) return false;
+      await this.nft.deleteTable(NFT_FAMILY, NFT_TABLE);
+      return true;
+    }
+    if (current === hash) return false;
+    await this.nft.replaceTable(NFT_FAMILY, NFT_TABLE, body, hash);
+    return true;
+  }
+
+  /** Each problem logged once while it lasts. */
+  private logProblems(problems: string[]): void {
+    const now = new Set(problems);
+    for (const msg of now) if (!this.reportedProblems.has(msg)) this.log(msg);
+    this.reportedProblems = now;
+  }
+
+  configurations(): Record<string, unknown> {
+    return this.o.configurations;
+  }
+}
