@@ -12,7 +12,8 @@
 // server: the server itself, or with api_workers > 1 the cluster primary and each worker (VmRSS at start
 // and after, peak from VmHWM and 50 ms samples). Each phase also reports CPU milliseconds per call of the
 // server's processes, of the private PostgreSQL cluster, of this client and of Keystone: on a busy machine
-// ops/s swing between rounds, CPU per call much less; from it, a CPU-bound ceiling for port create c=16.
+// ops/s swing between rounds, CPU per call less so (though contention inflates it too); from it, a CPU-bound
+// ceiling for port create c=16.
 //
 // PostgreSQL: the server named by NEUTRINO_TEST_DB (postgresql://…, a role allowed to create databases);
 // without it the bench runs itself under scripts/test-postgres.sh, which starts a private throw-away
@@ -49,7 +50,6 @@ import {
   Client,
   type CpuProbe,
   childPids,
-  cpuMs,
   NOAUTH_HEADERS,
   type PhaseResult,
   printHeader,
@@ -57,6 +57,7 @@ import {
   ROOT,
   sampleRss,
   setClockTicks,
+  treeCpuMs,
 } from './phases.js';
 
 const USAGE = `usage: npx tsx bench/backends.ts [--backends sqlite,keystone,pg1,pg2] [--ports 1000] [--rounds 1]
@@ -235,13 +236,12 @@ async function pgAdmin(statement: string): Promise<pg.QueryResult> {
   }
 }
 
-/** The private cluster's postmaster and its children, for CPU time; unset on a server of NEUTRINO_TEST_DB's own. */
-let postgresPids: (() => number[]) | undefined;
-async function findPostgresPids(): Promise<void> {
+/** The private cluster's postmaster (its backends are its children), for CPU time; unset on a server of NEUTRINO_TEST_DB's own. */
+let postmaster: number | undefined;
+async function findPostmaster(): Promise<void> {
   if (!process.env.NEUTRINO_BENCH_UNDER_TEST_POSTGRES) return;
   const dataDir = String((await pgAdmin('show data_directory')).rows[0].data_directory);
-  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  postgresPids = () => [postmaster, ...childPids(postmaster)];
+  postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
 /** A fresh database for one run, dropped by the returned release. */
@@ -291,10 +291,9 @@ interface Keystone {
   dir: string;
 }
 
-/** The Keystone's uwsgi master and workers. */
-function keystonePids(k: Keystone): number[] {
-  const master = Number(readFileSync(join(k.dir, 'uwsgi.pid'), 'utf8').trim());
-  return [master, ...childPids(master)];
+/** The Keystone's uwsgi master (its workers are its children). */
+function keystoneMaster(k: Keystone): number {
+  return Number(readFileSync(join(k.dir, 'uwsgi.pid'), 'utf8').trim());
 }
 
 async function startKeystone(): Promise<Keystone> {
@@ -455,14 +454,13 @@ async function measure(b: Backend, server: ServerProcess, keystone?: Keystone): 
   const atStart = new Map(pids().map((pid) => [pid, procRss(pid)]));
   const sampler = sampleRss(pids);
   // CPU time per phase: the server's processes, the database's (the private PostgreSQL cluster, all of it),
-  // this bench (the HTTP client), Keystone. Unlike ops/s, barely affected by other load on the machine.
+  // this bench (the HTTP client), Keystone. Steadier than ops/s under other load, yet inflated by it too.
   const cpuNow = (): Record<string, number> => {
-    const sum = (ps: number[]) => ps.reduce((t, pid) => t + cpuMs(pid), 0);
-    const now: Record<string, number> = { server: sum(pids()) };
-    if (b.db === 'postgresql' && postgresPids) now.db = sum(postgresPids());
+    const now: Record<string, number> = { server: treeCpuMs(primary) };
+    if (b.db === 'postgresql' && postmaster) now.db = treeCpuMs(postmaster);
     const client = process.cpuUsage();
     now.client = (client.user + client.system) / 1000;
-    if (keystone) now.keystone = sum(keystonePids(keystone));
+    if (keystone) now.keystone = treeCpuMs(keystoneMaster(keystone));
     return now;
   };
   const probe: CpuProbe = () => {
@@ -600,7 +598,7 @@ function printTable(sums: Summary[]): void {
     sums.map((s) => `${s.first_request_ms.toFixed(1)}`.padStart(6)),
   );
   console.log(
-    `\nCPU ms per call: server (all its processes) / database (${postgresPids ? 'the PostgreSQL cluster' : 'not measured'}) / this client` +
+    `\nCPU ms per call: server (all its processes) / database (${postmaster ? 'the PostgreSQL cluster' : 'not measured'}) / this client` +
       `${sums.some((s) => s.backend.auth === 'keystone') ? ' (/ Keystone)' : ''}`,
   );
   sums[0].phases.forEach((p, i) => {
@@ -626,7 +624,7 @@ function printTable(sums: Summary[]): void {
   );
   console.log(
     `  ceiling: what the CPU per call allows on an idle machine with ${CPUS} CPUs (this client included; ` +
-      'each API process uses one CPU at most): an estimate, not a measurement',
+      'each API process uses one CPU at most): an estimate, not a measurement; other load inflates CPU per call',
   );
 
   console.log('\nmemory, MiB: VmRSS at start / peak (VmHWM, 50 ms samples) / after the run');
@@ -678,7 +676,7 @@ interface Overhead {
   total_slower_pct: number;
   /** Round by round, each keystone run against the noauth run of the same round. */
   round_slower_pct: number[];
-  /** The server's CPU time over all phases, keystone against noauth: insensitive to other load. */
+  /** The server's CPU time over all phases, keystone against noauth: steadier than wall time under other load. */
   server_cpu_more_pct: number;
   noauth_total_s: number;
   keystone_total_s: number;
@@ -806,7 +804,7 @@ try {
       fsync: await show('fsync'),
       synchronous_commit: await show('synchronous_commit'),
     };
-    await findPostgresPids();
+    await findPostmaster();
   }
   if (backends.length === 0) throw new Error('no backend left to run');
   console.log(

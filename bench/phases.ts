@@ -2,7 +2,7 @@
 // concurrent loops: ops/s, p50, p99), the phases of the shared Neutron API benchmark
 // (../shared/conformance/api-bench.mjs), and the resident memory of a server's processes from /proc.
 // Used by bench/api.ts (SQLite, all-in-one) and bench/backends.ts (SQLite, PostgreSQL, Keystone side by side).
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -243,6 +243,16 @@ export function procRss(pid: number): Rss {
 
 /** The PIDs whose parent is `pid` (a cluster primary's workers), ascending. */
 export function childPids(pid: number): number[] {
+  // Linux's /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN): a few small reads, not a scan of /proc.
+  try {
+    const found = new Set<number>();
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (c.trim()) found.add(Number(c));
+    }
+    return [...found].sort((a, b) => a - b);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(`/proc/${pid}`)) return [];
+  }
   const children: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -287,13 +297,25 @@ export function setClockTicks(hz: number): void {
   clockTicks = hz;
 }
 
-/** User + system CPU milliseconds a process has used so far; 0 when it is gone. */
-export function cpuMs(pid: number): number {
+/** User + system CPU milliseconds a process has used so far (with `reaped`, plus its exited children's); 0 when gone. */
+export function cpuMs(pid: number, reaped = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks; // utime, stime: fields 14 and 15 of proc(5)
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // utime, stime, cutime, cstime: fields 14 to 17 of proc(5)
+    return ((f[11] + f[12] + (reaped ? f[13] + f[14] : 0)) * 1000) / clockTicks;
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU milliseconds of a process and its children so far, those that exited included (a PostgreSQL
+ * backend that closed, a restarted worker): a difference of two readings is the time spent in between.
+ */
+export function treeCpuMs(pid: number): number {
+  return childPids(pid).reduce((t, c) => t + cpuMs(c), cpuMs(pid, true));
 }
