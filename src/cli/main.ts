@@ -10,6 +10,7 @@ import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
 import { DatabaseUrlError } from '../db/connection.js';
 import { isUpToDate, upgrade } from '../db/migrations.js';
 import { runLinuxBridgeAgent, runNoopAgent } from './agent.js';
+import { plugVif, unplugVif, VifError } from './vif.js';
 import { superviseWorkers } from './workers.js';
 
 interface CommonFlags {
@@ -116,6 +117,48 @@ export async function main(argv: string[]): Promise<void> {
     await runLinuxBridgeAgent(configFrom(flags));
   });
 
+  const vif = program
+    .command('vif')
+    .description('what Nova/os-vif does for a VM port: a tap on this host, the VM end in a namespace');
+  const vifFlags = (cmd: Command) =>
+    cmd
+      .requiredOption('--host <name>', 'binding:host_id: the host (agent) the port is bound to')
+      .option('--netns <ns>', "the VM's network namespace (created if missing)")
+      .option('--host-netns <ns>', "the simulated host's namespace where the tap goes (default: this host)")
+      .option('--url <url>', 'the Networking API', 'http://127.0.0.1:9696')
+      .option('--token <token>', 'X-Auth-Token (default: $OS_TOKEN; none with noauth)');
+  interface VifFlags {
+    host: string;
+    netns?: string;
+    hostNetns?: string;
+    url: string;
+    token?: string;
+    timeout: string;
+    deviceId?: string;
+    keepBinding?: boolean;
+  }
+  const vifOptions = (f: VifFlags) => ({
+    url: f.url,
+    token: f.token ?? process.env.OS_TOKEN,
+    host: f.host,
+    netns: f.netns,
+    hostNetns: f.hostNetns,
+    timeoutMs: Number(f.timeout) * 1000,
+    deviceId: f.deviceId,
+    keepBinding: f.keepBinding,
+  });
+  vifFlags(vif.command('plug <port>').description('create the tap, bind the port to the host, wait until it is ACTIVE'))
+    .option('--timeout <seconds>', 'how long to wait for ACTIVE (0: do not wait)', '60')
+    .option('--device-id <id>', 'device_id when the port has none (default: a new UUID)')
+    .action(async (port: string, f: VifFlags) => {
+      console.log(JSON.stringify(await plugVif(port, vifOptions(f))));
+    });
+  vifFlags(vif.command('unplug <port>').description('delete the tap and unbind the port'))
+    .option('--keep-binding', 'leave the binding in place')
+    .action(async (port: string, f: VifFlags) => {
+      await unplugVif(port, vifOptions({ ...f, timeout: '0' }));
+    });
+
   const db = program.command('db').description('database maintenance');
   withCommonFlags(db.command('upgrade').description('apply pending schema migrations')).action(async (flags: CommonFlags) => {
     const cfg = configFrom(flags);
@@ -134,6 +177,10 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof ConfigError || err instanceof DatabaseUrlError) {
       console.error(`neutrino: configuration error: ${err.message}`);
       process.exit(2);
+    }
+    if (err instanceof VifError) {
+      console.error(`neutrino: ${err.message}`);
+      process.exit(1);
     }
     throw err;
   }

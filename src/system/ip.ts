@@ -182,6 +182,9 @@ export function addVeth(name: string, peer: string, { peerNetns, mtu }: { peerNe
   ];
 }
 
+/** A tap device (as libvirt creates for a VM), here without a process behind it. */
+export const addTap = (name: string): Command => ['tuntap', 'add', 'dev', v.device(name), 'mode', 'tap'];
+
 export const delLink = (name: string): Command => ['link', 'del', 'dev', v.device(name)];
 
 export const addAddress = (cidr: string, dev: string): Command => ['addr', 'add', v.cidr(cidr), 'dev', v.device(dev)];
