@@ -1,0 +1,164 @@
+// The data-plane tests' lab: the lab topology (src/lab: an underlay namespace, host namespaces with
+// their VTEP addresses), a private RabbitMQ (scripts/rabbitmq.sh), one server (all-in-one, noauth,
+// SQLite) and one `neutrino agent linuxbridge` process per host, each in the root namespace wiring its
+// host's namespace. VMs are namespaces plugged with `neutrino vif plug`. stop() removes everything
+// (processes by PID, the broker, every namespace of the lab, the state directory), also after a
+// failed start.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type LabHost, LabTopology } from '../../src/lab/topology.js';
+import { execRunner } from '../../src/system/index.js';
+import { freePort, type RunResult, run, ServerProcess } from '../fixtures/process.js';
+import { runTag, until } from './root.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const BIN = join(ROOT, 'bin/neutrino.js');
+const RABBIT = join(ROOT, 'scripts/rabbitmq.sh');
+
+export const rabbitSkip: string | false =
+  (await run('bash', ['-c', 'test -x /usr/lib/rabbitmq/bin/rabbitmq-server'])).code === 0 || process.env.CI === 'true'
+    ? false
+    : 'rabbitmq-server is not installed (apt-get install rabbitmq-server)';
+
+// biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely in tests
+type Json = Record<string, any>;
+
+export class DataplaneLab {
+  readonly topology: LabTopology;
+  readonly dir: string;
+  url = '';
+  private rabbitUrl = '';
+  private server?: ServerProcess;
+  readonly agents = new Map<string, ServerProcess>();
+  private brokerStarted = false;
+
+  private constructor(readonly tag: string) {
+    this.topology = new LabTopology(`nt-${tag}`);
+    this.dir = mkdtempSync(join(tmpdir(), `neutrino-lab-${tag}-`));
+  }
+
+  get hosts(): LabHost[] {
+    return this.topology.hosts;
+  }
+
+  static async start(hostCount: number): Promise<DataplaneLab> {
+    const lab = new DataplaneLab(runTag());
+    try {
+      await lab.topology.createUnderlay();
+      for (let i = 1; i <= hostCount; i++) await lab.topology.addHost(i);
+      const broker = await run('bash', [RABBIT, 'start', join(lab.dir, 'broker')], { timeoutMs: 120_000 });
+      lab.brokerStarted = true;
+      assert.equal(broker.code, 0, `rabbitmq.sh start: ${broker.stderr}`);
+      lab.rabbitUrl = broker.stdout.trim().split('\n').pop() ?? '';
+      const port = await freePort();
+      lab.url = `http://127.0.0.1:${port}`;
+      writeFileSync(
+        join(lab.dir, 'server.conf'),
+        `${lab.common()}bind_port = ${port}\nstate_path = ${lab.dir}\n` +
+          '[ml2]\nmechanism_drivers = linuxbridge,l2population\ntenant_network_types = vxlan\n' +
+          '[ml2_type_vxlan]\nvni_ranges = 1000:1999\n',
+      );
+      lab.server = await ServerProcess.start(['node', BIN, 'all-in-one', '--config-file', join(lab.dir, 'server.conf')], {
+        url: lab.url,
+        env: { ...process.env, NEUTRINO_HOME: lab.dir },
+      });
+      for (const h of lab.hosts) lab.startAgent(h);
+      await until('every agent alive', async () => {
+        const agents = (await lab.api('GET', 'agents')).body.agents as Json[];
+        return lab.hosts.every((h) => agents.some((a) => a.host === h.name && a.alive));
+      });
+      return lab;
+    } catch (err) {
+      await lab.stop();
+      throw err;
+    }
+  }
+
+  private common(): string {
+    return (
+      '[oslo_messaging_rabbit]\nrabbit_retry_interval = 1\nrabbit_retry_backoff = 1\nrabbit_interval_max = 1\n' +
+      `[DEFAULT]\ntransport_url = ${this.rabbitUrl}\nrpc_response_timeout = 10\n`
+    );
+  }
+
+  /** Starts (or starts again) the Linux bridge agent of `host`. */
+  startAgent(h: LabHost): ServerProcess {
+    const conf = join(this.dir, `${h.name}.conf`);
+    writeFileSync(
+      conf,
+      `${this.common()}host = ${h.name}\n[agent]\nreport_interval = 1\npolling_interval = 2\n` +
+        `[linux_bridge]\nnamespace = ${h.netns}\n[vxlan]\nlocal_ip = ${h.localIp}\nl2_population = true\n`,
+    );
+    const agent = ServerProcess.spawn(['node', BIN, 'agent', 'linuxbridge', '--config-file', conf]);
+    this.agents.set(h.name, agent);
+    return agent;
+  }
+
+  async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
+    const r = await fetch(`${this.url}/v2.0/${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : {} };
+  }
+
+  async create(kind: string, body: Json): Promise<Json> {
+    const r = await this.api('POST', `${kind}s`, { [kind]: body });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body[kind];
+  }
+
+  /** A network with one IPv4 subnet. */
+  async network(name: string, cidr: string): Promise<{ network: Json; subnet: Json }> {
+    const network = await this.create('network', { name });
+    const subnet = await this.create('subnet', { network_id: network.id, cidr, ip_version: 4 });
+    return { network, subnet };
+  }
+
+  /** `neutrino vif plug`: the port's VM namespace on `host`; resolves once the port is ACTIVE. */
+  async plug(portId: string, h: LabHost, vm: string, timeoutSec = 30): Promise<Json> {
+    const r = await this.neutrino([
+      'vif',
+      'plug',
+      portId,
+      '--host',
+      h.name,
+      '--netns',
+      this.topology.vmNetns(vm),
+      '--host-netns',
+      h.netns,
+      '--url',
+      this.url,
+      '--timeout',
+      String(timeoutSec),
+    ]);
+    assert.equal(r.code, 0, `vif plug: ${r.stderr}\n${this.agentLogs()}`);
+    return JSON.parse(r.stdout);
+  }
+
+  neutrino(args: string[]): Promise<RunResult> {
+    return run('node', [BIN, ...args], { timeoutMs: 90_000 });
+  }
+
+  /** Whether `vm` gets an answer to one ping of `address`. */
+  async ping(vm: string, address: string): Promise<boolean> {
+    const r = await execRunner('ip', ['netns', 'exec', this.topology.vmNetns(vm), 'ping', '-c1', '-W1', '-q', address]);
+    return r.code === 0;
+  }
+
+  agentLogs(): string {
+    return [...this.agents].map(([h, a]) => `--- agent ${h}:\n${a.log}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.agents.values()].map((a) => a.stop()));
+    await this.server?.stop().catch(() => undefined);
+    if (this.brokerStarted) await run('bash', [RABBIT, 'stop', join(this.dir, 'broker')], { timeoutMs: 60_000 });
+    await this.topology.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

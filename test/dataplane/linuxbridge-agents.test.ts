@@ -1,0 +1,102 @@
+// Real packets through the whole stack: server, RabbitMQ, one Linux bridge agent per simulated host,
+// VMs plugged by `neutrino vif plug`. VMs of one VXLAN network on two hosts ping each other; a second
+// network with the same CIDR sees nothing of the first; deleting a port takes its tap off the bridge
+// and its FDB entries off the other host; an agent killed with SIGKILL and started again reconverges
+// without recreating what was right, and heals what it missed.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { bridgeName, tapName, vxlanName } from '../../src/agents/linuxbridge/names.js';
+import { Bridge, Ip } from '../../src/system/index.js';
+import { DataplaneLab, rabbitSkip } from './lab.js';
+import { notRoot, until } from './root.js';
+
+describe('Linux bridge agents: VXLAN between simulated hosts', { skip: notRoot || rabbitSkip }, () => {
+  let lab: DataplaneLab;
+  // biome-ignore lint/suspicious/noExplicitAny: API bodies
+  const net: Record<string, any> = {};
+  // biome-ignore lint/suspicious/noExplicitAny: API bodies
+  const ports: Record<string, any> = {};
+  const ipOf = (name: string) => ports[name].fixed_ips[0].ip_address as string;
+  const hostIp = (i: number) => new Ip({ netns: lab.hosts[i].netns });
+  const fdbDsts = async (i: number, dev: string) =>
+    (await new Bridge({ netns: lab.hosts[i].netns }).fdb(dev)).filter((r) => r.dst).map((r) => `${r.mac}>${r.dst}`);
+
+  before(async () => {
+    lab = await DataplaneLab.start(2);
+  });
+  after(async () => {
+    await lab?.stop();
+  });
+
+  it('VMs of one network on two hosts ping each other both ways', async () => {
+    Object.assign(net, { a: await lab.network('a', '10.20.0.0/24') });
+    for (const [name, host] of [
+      ['a1', 0],
+      ['a2', 1],
+    ] as const) {
+      ports[name] = await lab.create('port', { network_id: net.a.network.id, name });
+      const plugged = await lab.plug(ports[name].id, lab.hosts[host], name);
+      assert.equal(plugged.status, 'ACTIVE');
+    }
+    assert.ok(await until('a1 → a2', () => lab.ping('a1', ipOf('a2')), 10_000));
+    assert.ok(await lab.ping('a2', ipOf('a1')), 'a2 → a1');
+    // l2population: each host knows the other's VTEP and port MAC; nothing was learnt by flooding.
+    const vni = net.a.network['provider:segmentation_id'];
+    assert.deepEqual(
+      (await fdbDsts(0, vxlanName(vni))).sort(),
+      [`00:00:00:00:00:00>${lab.hosts[1].localIp}`, `${ports.a2.mac_address}>${lab.hosts[1].localIp}`].sort(),
+    );
+  });
+
+  it('a second network with the same CIDR on the same hosts gets no traffic from the first', async () => {
+    Object.assign(net, { b: await lab.network('b', '10.20.0.0/24') });
+    ports.b1 = await lab.create('port', { network_id: net.b.network.id, name: 'b1', fixed_ips: [{ ip_address: '10.20.0.201' }] });
+    ports.b2 = await lab.create('port', { network_id: net.b.network.id, name: 'b2', fixed_ips: [{ ip_address: '10.20.0.202' }] });
+    await lab.plug(ports.b1.id, lab.hosts[0], 'b1');
+    await lab.plug(ports.b2.id, lab.hosts[1], 'b2');
+    assert.ok(await until('b1 → b2', () => lab.ping('b1', '10.20.0.202'), 10_000));
+    assert.equal(await lab.ping('b1', ipOf('a2')), false, 'network b reaches a port of network a');
+    assert.equal(await lab.ping('a1', '10.20.0.202'), false, 'network a reaches a port of network b');
+    assert.notEqual(net.a.network['provider:segmentation_id'], net.b.network['provider:segmentation_id']);
+  });
+
+  it('deleting a port takes its tap off the bridge and its FDB entries off the other host', async () => {
+    const vni = net.a.network['provider:segmentation_id'];
+    assert.equal((await hostIp(1).link(tapName(ports.a2.id)))?.master, bridgeName(net.a.network.id));
+    assert.equal((await lab.api('DELETE', `ports/${ports.a2.id}`)).status, 204);
+    await until('a2 tap detached on host 2', async () => {
+      const tap = await hostIp(1).link(tapName(ports.a2.id));
+      return !tap || (!tap.master && !tap.flags.includes('UP'));
+    });
+    // a2 was host 2's only port on network a: host 1 loses its MAC and the flooding entry to host 2.
+    await until('a2 FDB entries gone on host 1', async () => (await fdbDsts(0, vxlanName(vni))).length === 0);
+    // ...and host 2 has no port left on network a: its bridge and VXLAN device are gone.
+    await until('network a gone from host 2', async () => !(await hostIp(1).link(bridgeName(net.a.network.id))));
+    assert.equal(await lab.ping('a1', ipOf('a2')), false);
+  });
+
+  it('an agent killed with SIGKILL and started again reconverges without recreating what is right', async () => {
+    const h1 = lab.hosts[0];
+    const watched = [bridgeName(net.b.network.id), vxlanName(net.b.network['provider:segmentation_id']), tapName(ports.b1.id)];
+    const before = new Map((await hostIp(0).links()).map((l) => [l.ifname, l.ifindex]));
+    const fdbBefore = await fdbDsts(0, watched[1]);
+    const agent = lab.agents.get(h1.name)!;
+    agent.signal('SIGKILL');
+    await agent.wait();
+    // The data plane does not need the agent.
+    assert.ok(await lab.ping('b1', '10.20.0.202'), 'traffic flows while the agent is down');
+    // Changes it misses while down: a new port bound to its host, a port of host 2 deleted.
+    ports.b3 = await lab.create('port', { network_id: net.b.network.id, name: 'b3', fixed_ips: [{ ip_address: '10.20.0.203' }] });
+    const plugging = lab.plug(ports.b3.id, h1, 'b3', 60);
+    const restarted = lab.startAgent(h1);
+    const plugged = await plugging;
+    assert.equal(plugged.status, 'ACTIVE', restarted.log);
+    assert.ok(await until('b3 → b2', () => lab.ping('b3', '10.20.0.202'), 10_000));
+    assert.ok(await lab.ping('b1', '10.20.0.203'), 'b1 → b3 on the same host');
+    const afterRestart = new Map((await hostIp(0).links()).map((l) => [l.ifname, l.ifindex]));
+    for (const name of watched) assert.equal(afterRestart.get(name), before.get(name), `${name} was recreated`);
+    assert.deepEqual((await fdbDsts(0, watched[1])).sort(), fdbBefore.sort());
+    assert.match(restarted.log, /registered with the server/);
+    assert.doesNotMatch(restarted.log, /reconcile failed|ip -batch|bridge -batch|nftables/);
+  });
+});
