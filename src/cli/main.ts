@@ -10,6 +10,7 @@ import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
 import { DatabaseUrlError } from '../db/connection.js';
 import { isUpToDate, upgrade } from '../db/migrations.js';
 import { runLinuxBridgeAgent, runNoopAgent } from './agent.js';
+import { registerLabCommands } from './lab.js';
 import { plugVif, unplugVif, VifError } from './vif.js';
 import { superviseWorkers } from './workers.js';
 
@@ -158,6 +159,8 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (port: string, f: VifFlags) => {
       await unplugVif(port, vifOptions({ ...f, timeout: '0' }));
     });
+
+  registerLabCommands(program);
 
   const db = program.command('db').description('database maintenance');
   withCommonFlags(db.command('upgrade').description('apply pending schema migrations')).action(async (flags: CommonFlags) => {

@@ -10,6 +10,9 @@ import type { L2Backend } from '../common/l2-agent.js';
 import { antispoofRuleset, NFT_FAMILY, NFT_TABLE } from './antispoof.js';
 import { type LinuxBridgeOptions, plan, wiredPorts } from './plan.js';
 
+/** The agent_type Neutron's Linux bridge agent reports, which ML2's linuxbridge driver binds to. */
+export const AGENT_TYPE_LINUXBRIDGE = 'Linux bridge agent';
+
 export interface LinuxBridgeBackendOptions extends LinuxBridgeOptions {
   /** Act inside this network namespace (a simulated host); '' or undefined = this host. */
   namespace?: string;

@@ -1,0 +1,139 @@
+// `neutrino lab up`: a lab of simulated hosts (topology.ts) with everything running in this one
+// process — the server (noauth, SQLite in the lab's state directory) and one Linux bridge agent per
+// host, each wiring its host's namespace — on an in-process bus, so no broker is needed. The lab's
+// state file tells `lab vm|exec|down` (other processes) where the API is and which namespaces are
+// whose. (The data-plane tests run the same topology with separate processes over RabbitMQ.)
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { L2Agent } from '../agents/common/l2-agent.js';
+import { AGENT_TYPE_LINUXBRIDGE, LinuxBridgeBackend } from '../agents/linuxbridge/backend.js';
+import { buildNeutrino } from '../app.js';
+import { loadConfig } from '../config/load.js';
+import { openTransport, type Transport } from '../rpc/index.js';
+import { destroyLab, type LabHost, LabTopology } from './topology.js';
+
+export interface LabState {
+  name: string;
+  prefix: string;
+  url: string;
+  pid: number;
+  hosts: LabHost[];
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,15}$/;
+
+export function checkLabName(name: string): string {
+  if (!NAME.test(name)) throw new Error(`lab name '${name}': 1-16 of [a-z0-9-], starting with a letter or digit`);
+  return name;
+}
+
+export const labDir = (name: string): string => join(tmpdir(), 'neutrino-lab', checkLabName(name));
+export const labPrefix = (name: string): string => `nl-${checkLabName(name)}`;
+
+export function readLabState(name: string): LabState | undefined {
+  const file = join(labDir(name), 'lab.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LabState) : undefined;
+}
+
+export const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export interface LabOptions {
+  name: string;
+  hosts: number;
+  port: number;
+  log?: (msg: string) => void;
+}
+
+export interface RunningLab {
+  state: LabState;
+  stop(): Promise<void>;
+}
+
+/** Builds the lab and starts its server and agents; stop() takes all of it down again. */
+export async function labUp({ name, hosts, port, log = () => undefined }: LabOptions): Promise<RunningLab> {
+  const prior = readLabState(name);
+  if (prior && pidAlive(prior.pid)) throw new Error(`lab ${name} is already up (pid ${prior.pid}); 'neutrino lab down' first`);
+  const prefix = labPrefix(name);
+  await destroyLab(prefix); // leftovers of a lab whose process was killed
+  const dir = labDir(name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const topology = new LabTopology(prefix);
+  const bus = `local://neutrino-lab-${name}`;
+  const transports: Transport[] = [];
+  const agents: L2Agent[] = [];
+  let server: Awaited<ReturnType<typeof buildNeutrino>> | undefined;
+  const stop = async () => {
+    await Promise.allSettled(agents.map((a) => a.stop()));
+    await Promise.allSettled(transports.map((t) => t.close()));
+    await server?.close().catch(() => undefined);
+    await topology.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await topology.createUnderlay();
+    for (let i = 1; i <= hosts; i++) await topology.addHost(i, `h${i}`);
+    const cfg = loadConfig(
+      [],
+      [
+        ['DEFAULT', 'bind_host', '127.0.0.1'],
+        ['DEFAULT', 'bind_port', String(port)],
+        ['DEFAULT', 'state_path', dir],
+        ['DEFAULT', 'auth_strategy', 'noauth'],
+        ['DEFAULT', 'transport_url', bus],
+        ['ml2', 'mechanism_drivers', 'linuxbridge,l2population'],
+        ['ml2', 'tenant_network_types', 'vxlan'],
+        ['ml2_type_vxlan', 'vni_ranges', '1000:1999'],
+      ],
+    );
+    server = await buildNeutrino(cfg, { migrate: true, logger: false });
+    await server.app.listen({ host: '127.0.0.1', port });
+    const url = `http://127.0.0.1:${port}`;
+    for (const h of topology.hosts) {
+      const transport = await openTransport(bus);
+      transports.push(transport);
+      const configurations = {
+        interface_mappings: {},
+        bridge_mappings: {},
+        tunnel_types: ['vxlan'],
+        tunneling_ip: h.localIp,
+        l2_population: true,
+      };
+      const backend = new LinuxBridgeBackend({
+        namespace: h.netns,
+        localIp: h.localIp,
+        enableVxlan: true,
+        l2Population: true,
+        interfaceMappings: {},
+        bridgeMappings: {},
+        enableSecurityGroup: true,
+        configurations,
+        log: (m) => log(`agent ${h.name}: ${m}`),
+      });
+      const agent = new L2Agent(transport, backend, {
+        host: h.name,
+        agentType: AGENT_TYPE_LINUXBRIDGE,
+        binary: 'neutrino-linuxbridge-agent',
+        reportIntervalSec: 10,
+        pollingIntervalSec: 2,
+        log: (m) => log(`agent ${h.name}: ${m}`),
+      });
+      await agent.start();
+      agents.push(agent);
+    }
+    const state: LabState = { name, prefix, url, pid: process.pid, hosts: topology.hosts };
+    writeFileSync(join(dir, 'lab.json'), `${JSON.stringify(state, null, 2)}\n`);
+    return { state, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
