@@ -52,8 +52,18 @@ export interface LabOptions {
   log?: (msg: string) => void;
 }
 
+export interface LabAgent {
+  agent: L2Agent;
+  backend: LinuxBridgeBackend;
+  transport: Transport;
+}
+
 export interface RunningLab {
   state: LabState;
+  /** The agent of each host, by host name (benchmarks read their reconcile counts). */
+  agents: Map<string, LabAgent>;
+  /** Stops a host's agent and starts a new one on the same host (as a restart would). */
+  restartAgent(host: string): Promise<LabAgent>;
   stop(): Promise<void>;
 }
 
@@ -69,10 +79,44 @@ export async function labUp({ name, hosts, port, log = () => undefined }: LabOpt
   const topology = new LabTopology(prefix);
   const bus = `local://neutrino-lab-${name}`;
   const transports: Transport[] = [];
-  const agents: L2Agent[] = [];
+  const agents = new Map<string, LabAgent>();
   let server: Awaited<ReturnType<typeof buildNeutrino>> | undefined;
+  const startAgent = async (h: LabHost): Promise<LabAgent> => {
+    const transport = await openTransport(bus);
+    transports.push(transport);
+    const configurations = {
+      interface_mappings: {},
+      bridge_mappings: {},
+      tunnel_types: ['vxlan'],
+      tunneling_ip: h.localIp,
+      l2_population: true,
+    };
+    const backend = new LinuxBridgeBackend({
+      namespace: h.netns,
+      localIp: h.localIp,
+      enableVxlan: true,
+      l2Population: true,
+      interfaceMappings: {},
+      bridgeMappings: {},
+      enableSecurityGroup: true,
+      configurations,
+      log: (m) => log(`agent ${h.name}: ${m}`),
+    });
+    const agent = new L2Agent(transport, backend, {
+      host: h.name,
+      agentType: AGENT_TYPE_LINUXBRIDGE,
+      binary: 'neutrino-linuxbridge-agent',
+      reportIntervalSec: 10,
+      pollingIntervalSec: 2,
+      log: (m) => log(`agent ${h.name}: ${m}`),
+    });
+    await agent.start();
+    const entry = { agent, backend, transport };
+    agents.set(h.name, entry);
+    return entry;
+  };
   const stop = async () => {
-    await Promise.allSettled(agents.map((a) => a.stop()));
+    await Promise.allSettled([...agents.values()].map((a) => a.agent.stop()));
     await Promise.allSettled(transports.map((t) => t.close()));
     await server?.close().catch(() => undefined);
     await topology.destroy();
@@ -97,41 +141,18 @@ export async function labUp({ name, hosts, port, log = () => undefined }: LabOpt
     server = await buildNeutrino(cfg, { migrate: true, logger: false });
     await server.app.listen({ host: '127.0.0.1', port });
     const url = `http://127.0.0.1:${port}`;
-    for (const h of topology.hosts) {
-      const transport = await openTransport(bus);
-      transports.push(transport);
-      const configurations = {
-        interface_mappings: {},
-        bridge_mappings: {},
-        tunnel_types: ['vxlan'],
-        tunneling_ip: h.localIp,
-        l2_population: true,
-      };
-      const backend = new LinuxBridgeBackend({
-        namespace: h.netns,
-        localIp: h.localIp,
-        enableVxlan: true,
-        l2Population: true,
-        interfaceMappings: {},
-        bridgeMappings: {},
-        enableSecurityGroup: true,
-        configurations,
-        log: (m) => log(`agent ${h.name}: ${m}`),
-      });
-      const agent = new L2Agent(transport, backend, {
-        host: h.name,
-        agentType: AGENT_TYPE_LINUXBRIDGE,
-        binary: 'neutrino-linuxbridge-agent',
-        reportIntervalSec: 10,
-        pollingIntervalSec: 2,
-        log: (m) => log(`agent ${h.name}: ${m}`),
-      });
-      await agent.start();
-      agents.push(agent);
-    }
+    for (const h of topology.hosts) await startAgent(h);
     const state: LabState = { name, prefix, url, pid: process.pid, hosts: topology.hosts };
     writeFileSync(join(dir, 'lab.json'), `${JSON.stringify(state, null, 2)}\n`);
-    return { state, stop };
+    const restartAgent = async (host: string): Promise<LabAgent> => {
+      const old = agents.get(host);
+      const h = topology.hosts.find((x) => x.name === host);
+      if (!old || !h) throw new Error(`no agent on host ${host}`);
+      await old.agent.stop();
+      await old.transport.close();
+      return startAgent(h);
+    };
+    return { state, agents, restartAgent, stop };
   } catch (err) {
     await stop();
     throw err;

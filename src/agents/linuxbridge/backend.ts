@@ -51,7 +51,12 @@ export class LinuxBridgeBackend implements L2Backend {
   }
 
   async apply(state: HostState): Promise<Set<string>> {
-    const [links, fdb] = await Promise.all([this.ip.links(), this.o.l2Population ? this.bridge.fdb() : Promise.resolve([])]);
+    // The three reads are independent: run them side by side (each is a process spawn).
+    const [links, fdb, nftHash] = await Promise.all([
+      this.ip.links(),
+      this.o.l2Population ? this.bridge.fdb() : Promise.resolve([]),
+      this.o.enableSecurityGroup ? this.nft.tableComment(NFT_FAMILY, NFT_TABLE).catch((err: Error) => err) : undefined,
+    ]);
     const p = plan(state, this.o, links, fdb);
     const problems = [...p.problems.values()];
     let nftOk = true;
@@ -59,7 +64,8 @@ export class LinuxBridgeBackend implements L2Backend {
     if (this.o.enableSecurityGroup) {
       const ports = [...p.networks.values()].flatMap((n) => n.ports);
       try {
-        nftApplied = await this.applyAntispoof(ports);
+        if (nftHash instanceof Error) throw nftHash;
+        nftApplied = await this.applyAntispoof(ports, nftHash);
       } catch (err) {
         nftOk = false;
         problems.push(`port security (nftables): ${(err as Error).message}`);
@@ -77,8 +83,9 @@ export class LinuxBridgeBackend implements L2Backend {
     } catch (err) {
       problems.push(`bridge -batch: ${(err as Error).message}`);
     }
-    const after = p.ip.length ? await this.ip.links() : links;
-    const present = new Set(after.map((l) => l.ifname));
+    // After a clean batch the kernel holds what was planned; read it back only after a failure.
+    const after = ipError ? await this.ip.links() : links;
+    const present = new Set([...after.map((l) => l.ifname), ...(ipError ? [] : p.created)]);
     for (const n of p.networks.values()) {
       if (!n.uplink || present.has(n.uplink.name)) continue;
       // Name the cause where the kernel is known to lack the device type (netlab: no 8021q here).
@@ -90,7 +97,7 @@ export class LinuxBridgeBackend implements L2Backend {
     }
     this.last = { ipCommands: p.ip.length, fdbCommands: p.fdb.length, nftApplied, problems };
     this.logProblems(problems);
-    const wired = wiredPorts(p.networks, after);
+    const wired = wiredPorts(p.networks, after, !ipError);
     if (!nftOk) {
       // Without its filter a secured port is not wired; it stays DOWN until nft works.
       for (const n of p.networks.values()) for (const port of n.ports) if (port.port_security_enabled) wired.delete(port.id);
@@ -99,9 +106,8 @@ export class LinuxBridgeBackend implements L2Backend {
   }
 
   /** Replaces the anti-spoofing table when its content changed; returns whether it did. */
-  private async applyAntispoof(ports: HostState['ports']): Promise<boolean> {
+  private async applyAntispoof(ports: HostState['ports'], current: string | undefined): Promise<boolean> {
     const { body, hash } = antispoofRuleset(ports);
-    const current = await this.nft.tableComment(NFT_FAMILY, NFT_TABLE);
     if (!body) {
       if (current === undefined) return false;
       await this.nft.deleteTable(NFT_FAMILY, NFT_TABLE);

@@ -62,6 +62,8 @@ export interface Plan {
   ip: Command[];
   /** One `bridge -batch`, after the links exist. */
   fdb: Command[];
+  /** Devices the `ip` batch creates. */
+  created: string[];
 }
 
 const ZERO_MAC = '00:00:00:00:00:00';
@@ -249,21 +251,28 @@ function fdbCommands(state: HostState, networks: Map<string, NetworkPlan>, o: Li
 export function plan(state: HostState, o: LinuxBridgeOptions, links: Link[], fdb: FdbRow[]): Plan {
   const byName = new Map(links.map((l) => [l.ifname, l]));
   const { networks, problems } = networkPlans(state, o, byName);
+  const ip = linkCommands(networks, o, byName);
   return {
     networks,
     problems,
-    ip: linkCommands(networks, o, byName),
+    ip,
+    created: ip.filter((c) => c[0] === 'link' && c[1] === 'add').map((c) => c[c.indexOf('name') + 1]),
     fdb: o.l2Population ? fdbCommands(state, networks, o, fdb) : [],
   };
 }
 
-/** Ports whose tap exists on their network's bridge (what the agent reports up). */
-export function wiredPorts(networks: Map<string, NetworkPlan>, links: Link[]): Set<string> {
+/** Ports whose tap exists on their network's bridge (what the agent reports up). `links` is what
+ * the kernel showed; with `applied`, the plan's batch has since succeeded, so a tap that existed is
+ * now on its bridge and a planned uplink exists. */
+export function wiredPorts(networks: Map<string, NetworkPlan>, links: Link[], applied = false): Set<string> {
   const byName = new Map(links.map((l) => [l.ifname, l]));
   const out = new Set<string>();
   for (const n of networks.values()) {
-    if (n.uplink && !byName.has(n.uplink.name)) continue;
-    for (const p of n.ports) if (byName.get(tapName(p.id))?.master === n.bridge) out.add(p.id);
+    if (n.uplink && !applied && !byName.has(n.uplink.name)) continue;
+    for (const p of n.ports) {
+      const tap = byName.get(tapName(p.id));
+      if (tap && (applied || tap.master === n.bridge)) out.add(p.id);
+    }
   }
   return out;
 }

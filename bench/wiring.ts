@@ -1,0 +1,135 @@
+// The Linux bridge data path's latencies (issue 5), on a lab of two simulated hosts (src/lab: server
+// and agents in this process, hosts and VMs in namespaces; needs root):
+//  - plug → ACTIVE and plug → first ping: `vif plug` of a VM on host 1 (tap, binding, agent wiring,
+//    port ACTIVE), then pings to a VM on host 2 until one answers; p50/p99 over --samples VMs;
+//  - convergence: --ports taps bound at once (concurrency 16) until every port is ACTIVE;
+//  - restart: host 1's agent replaced by a new one; time to its first reconcile and what that
+//    reconcile changed (nothing, on a converged host).
+// Figures, not pass/fail.
+//
+//   sudo npx tsx bench/wiring.ts [--samples 20] [--ports 200]
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { tapName } from '../src/agents/linuxbridge/names.js';
+import { plugVif } from '../src/cli/vif.js';
+import { labUp } from '../src/lab/run.js';
+import { addTap, execRunner, Ip } from '../src/system/index.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string, dflt: string): string => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
+};
+// biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely
+type Json = Record<string, any>;
+
+const SAMPLES = Number(flag('--samples', '20'));
+const PORTS = Number(flag('--ports', '200'));
+
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+async function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => ok(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench/wiring.ts needs root (network namespaces)');
+  const port = await freePort();
+  const lab = await labUp({ name: `bench${randomBytes(2).toString('hex')}`, hosts: 2, port });
+  const { url, hosts, prefix } = lab.state;
+  const api = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${url}/v2.0/${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return r.json() as Promise<Json>;
+  };
+  try {
+    const net = (await api('POST', 'networks', { network: { name: 'bench' } })).network;
+    await api('POST', 'subnets', { subnet: { network_id: net.id, cidr: '10.50.0.0/16', ip_version: 4 } });
+    const newPort = async () => (await api('POST', 'ports', { port: { network_id: net.id } })).port;
+    const anchor = await newPort();
+    await plugVif(anchor.id, { url, host: hosts[1].name, netns: `${prefix}-vm-anchor`, hostNetns: hosts[1].netns });
+    const anchorIp = anchor.fixed_ips[0].ip_address;
+
+    const toActive: number[] = [];
+    const toPing: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const p = await newPort();
+      const vm = `${prefix}-vm-s${i}`;
+      const t0 = performance.now();
+      await plugVif(p.id, { url, host: hosts[0].name, netns: vm, hostNetns: hosts[0].netns });
+      toActive.push(performance.now() - t0);
+      for (;;) {
+        const r = await execRunner('ip', ['netns', 'exec', vm, 'ping', '-c1', '-W0.2', '-q', anchorIp]);
+        if (r.code === 0) break;
+        if (performance.now() - t0 > 30_000) throw new Error(`no ping from ${vm} within 30 s`);
+      }
+      toPing.push(performance.now() - t0);
+    }
+    console.log(`vif plug → ACTIVE      p50 ${ms(pct(toActive, 50))}  p99 ${ms(pct(toActive, 99))}  (${SAMPLES} VMs)`);
+    console.log(`vif plug → first ping  p50 ${ms(pct(toPing, 50))}  p99 ${ms(pct(toPing, 99))}`);
+
+    // Convergence: taps first (as Nova would have them), then every binding at once.
+    const many: Json[] = [];
+    await pool(
+      Array.from({ length: PORTS }, (_, i) => i),
+      16,
+      async () => {
+        many.push(await newPort());
+      },
+    );
+    for (const [i, h] of hosts.entries()) {
+      const mine = many.filter((_, k) => k % hosts.length === i);
+      await new Ip({ netns: h.netns }).batch(mine.map((p) => addTap(tapName(p.id))));
+    }
+    const t0 = performance.now();
+    await pool(many, 16, async (p) => {
+      const h = hosts[many.indexOf(p) % hosts.length];
+      await api('PUT', `ports/${p.id}`, { port: { 'binding:host_id': h.name, device_owner: 'compute:nova', device_id: p.id } });
+    });
+    const bound = performance.now() - t0;
+    for (;;) {
+      const active = (await api('GET', `ports?network_id=${net.id}&status=ACTIVE&fields=id`)).ports.length;
+      if (active >= PORTS + SAMPLES + 1) break;
+      if (performance.now() - t0 > 300_000) throw new Error(`only ${active} ports ACTIVE after 300 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const converged = performance.now() - t0;
+    console.log(`${PORTS} ports bound at once: bound in ${ms(bound)}, all ACTIVE in ${ms(converged)}`);
+
+    const t1 = performance.now();
+    const restarted = await lab.restartAgent(hosts[0].name);
+    while (restarted.agent.syncs === 0) await new Promise((r) => setTimeout(r, 10));
+    const last = restarted.backend.last;
+    console.log(
+      `agent restart on host 1 (${PORTS / 2 + SAMPLES} ports): first reconcile after ${ms(performance.now() - t1)}; ` +
+        `it changed ${last.ipCommands} links, ${last.fdbCommands} FDB entries, nft ${last.nftApplied ? 'replaced' : 'untouched'}`,
+    );
+  } finally {
+    await lab.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
