@@ -101,6 +101,8 @@ export interface LinkSettings {
   alias?: string;
   netns?: string;
   name?: string;
+  /** 'none': no IPv6 link-local address, so the device sends nothing of its own (no ND, no MLD). */
+  addrgenmode?: 'none' | 'eui64';
 }
 
 /** `link set dev NAME …`; `master: null` is nomaster. */
@@ -113,6 +115,7 @@ export function linkSet(name: string, s: LinkSettings): Command {
   if (s.alias !== undefined) out.push('alias', v.token(s.alias));
   if (s.netns !== undefined) out.push('netns', v.netns(s.netns));
   if (s.name !== undefined) out.push('name', v.device(s.name));
+  if (s.addrgenmode !== undefined) out.push('addrgenmode', s.addrgenmode === 'none' ? 'none' : 'eui64');
   if (s.up !== undefined) out.push(s.up ? 'up' : 'down');
   return out;
 }

@@ -99,4 +99,20 @@ describe('Linux bridge agents: VXLAN between simulated hosts', { skip: notRoot |
     assert.match(restarted.log, /registered with the server/);
     assert.doesNotMatch(restarted.log, /reconcile failed|ip -batch|bridge -batch|nftables/);
   });
+
+  it('vif unplug deletes the tap and unbinds the port; the other host forgets its MAC', async () => {
+    const h1 = lab.hosts[0];
+    const vni = net.b.network['provider:segmentation_id'];
+    assert.ok((await fdbDsts(1, vxlanName(vni))).includes(`${ports.b3.mac_address}>${h1.localIp}`));
+    const r = await lab.neutrino(['vif', 'unplug', ports.b3.id, '--host', h1.name, '--host-netns', h1.netns, '--url', lab.url]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await hostIp(0).link(tapName(ports.b3.id)), undefined);
+    const p = (await lab.api('GET', `ports/${ports.b3.id}`)).body.port;
+    assert.deepEqual([p['binding:host_id'], p.device_id, p.status], ['', '', 'DOWN']);
+    await until(
+      'b3 MAC gone on host 2',
+      async () => !(await fdbDsts(1, vxlanName(vni))).some((e) => e.startsWith(ports.b3.mac_address)),
+    );
+    assert.ok(await lab.ping('b1', '10.20.0.202'), 'the rest of network b is untouched');
+  });
 });

@@ -76,9 +76,9 @@ test('an empty host gets the bridge, the VXLAN device and the tap wiring, and th
   const br = bridgeName(NET);
   assert.deepEqual(lines(p.ip), [
     `link add name ${br} type bridge stp_state 0 forward_delay 0`,
-    `link set dev ${br} alias neutrino:network:${NET} up`,
+    `link set dev ${br} alias neutrino:network:${NET} addrgenmode none up`,
     'link add name vxlan-42 mtu 1450 type vxlan id 42 local 192.0.2.1 dstport 4789 nolearning',
-    `link set dev vxlan-42 master ${br} up`,
+    `link set dev vxlan-42 master ${br} addrgenmode none up`,
     `link set dev ${tapName(PORT)} master ${br} mtu 1450 up`,
   ]);
   assert.deepEqual(lines(p.fdb), [

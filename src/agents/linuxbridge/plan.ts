@@ -166,7 +166,8 @@ function linkCommands(networks: Map<string, NetworkPlan>, o: LinuxBridgeOptions,
   for (const n of networks.values()) {
     const br = links.get(n.bridge);
     if (n.owned) {
-      if (!br) adds.push(addBridge(n.bridge), linkSet(n.bridge, { alias: ownedAlias(n.id), up: true }));
+      // The bridge only switches: no address of its own, so it sends nothing into the network.
+      if (!br) adds.push(addBridge(n.bridge), linkSet(n.bridge, { alias: ownedAlias(n.id), addrgenmode: 'none', up: true }));
       else {
         if (br.ifalias !== ownedAlias(n.id)) adds.push(linkSet(n.bridge, { alias: ownedAlias(n.id) }));
         if (!isUp(br)) adds.push(linkSet(n.bridge, { up: true }));
@@ -187,7 +188,7 @@ function linkCommands(networks: Map<string, NetworkPlan>, o: LinuxBridgeOptions,
       if (!cur) {
         if (up.kind === 'vxlan') adds.push(addVxlan(up.name, up.vni!, o.localIp!, { mtu: n.mtu, dstport: o.vxlanPort }));
         if (up.kind === 'vlan') adds.push(addVlan(up.name, up.parent!, up.vid!));
-        adds.push(linkSet(up.name, { master: n.bridge, up: true }));
+        adds.push(linkSet(up.name, { master: n.bridge, addrgenmode: up.kind === 'physical' ? undefined : 'none', up: true }));
       } else {
         const s: Parameters<typeof linkSet>[1] = {};
         if (cur.master !== n.bridge) s.master = n.bridge;
