@@ -90,13 +90,13 @@ const flag = (name: string, dflt: string): string => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : dflt;
 };
-const positive = (name: string, dflt: string): number => {
+const atLeast = (min: number, name: string, dflt: string): number => {
   const n = Number(flag(name, dflt));
-  if (!Number.isInteger(n) || n < 1) usageError(`${name} wants a positive integer`);
+  if (!Number.isInteger(n) || n < min) usageError(`${name} wants an integer of ${min} or more`);
   return n;
 };
-const NPORTS = positive('--ports', '1000');
-const ROUNDS = positive('--rounds', '1');
+const NPORTS = atLeast(2, '--ports', '1000');
+const ROUNDS = atLeast(1, '--rounds', '1');
 const LOG = flag('--log', '');
 const KEYSTONE_ON = flag('--keystone-on', 'sqlite');
 
