@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bridgeName, tapName, vxlanName } from '../../src/agents/linuxbridge/names.js';
-import { Bridge, Ip } from '../../src/system/index.js';
+import { Bridge, execRunner, Ip } from '../../src/system/index.js';
 import { DataplaneLab, rabbitSkip } from './lab.js';
 import { notRoot, until } from './root.js';
 
@@ -55,8 +55,22 @@ describe('Linux bridge agents: VXLAN between simulated hosts', { skip: notRoot |
     await lab.plug(ports.b1.id, lab.hosts[0], 'b1');
     await lab.plug(ports.b2.id, lab.hosts[1], 'b2');
     assert.ok(await until('b1 → b2', () => lab.ping('b1', '10.20.0.202'), 10_000));
-    assert.equal(await lab.ping('b1', ipOf('a2')), false, 'network b reaches a port of network a');
+    // Count every IPv4 and ARP frame reaching b2 while only network a sends: broadcasts, and
+    // unicast to b2's address (which ARP on network a cannot resolve).
+    const b2 = lab.topology.vmNetns('b2');
+    const counters =
+      'table netdev nt_count {\n  chain in {\n    type filter hook ingress device eth0 priority 0;\n' +
+      '    ether type ip counter\n    ether type arp counter\n  }\n}\n';
+    assert.equal((await execRunner('ip', ['netns', 'exec', b2, 'nft', '-f', '-'], { input: counters })).code, 0);
+    await execRunner('ip', ['netns', 'exec', lab.topology.vmNetns('a1'), 'ping', '-b', '-c2', '-i0.2', '-W1', '10.20.0.255']);
     assert.equal(await lab.ping('a1', '10.20.0.202'), false, 'network a reaches a port of network b');
+    const seen = (await execRunner('ip', ['netns', 'exec', b2, 'nft', 'list', 'table', 'netdev', 'nt_count'])).stdout;
+    assert.deepEqual(seen.match(/packets \d+/g), ['packets 0', 'packets 0'], seen);
+    // The counters do count: traffic of network b shows up.
+    assert.ok(await lab.ping('b1', '10.20.0.202'));
+    const counted = (await execRunner('ip', ['netns', 'exec', b2, 'nft', 'list', 'table', 'netdev', 'nt_count'])).stdout;
+    assert.notDeepEqual(counted.match(/packets \d+/g), ['packets 0', 'packets 0'], counted);
+    assert.equal(await lab.ping('b1', ipOf('a2')), false, 'network b reaches a port of network a');
     assert.notEqual(net.a.network['provider:segmentation_id'], net.b.network['provider:segmentation_id']);
   });
 
