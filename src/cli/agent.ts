@@ -83,6 +83,7 @@ export function linuxbridgeBackendOptions(cfg: Config, log?: (msg: string) => vo
     localIp: configurations.tunneling_ip as string | null,
     enableVxlan: (configurations.tunnel_types as string[]).includes('vxlan'),
     l2Population: configurations.l2_population as boolean,
+    vxlanGroup: opt.str(cfg, 'vxlan', 'vxlan_group') || null,
     interfaceMappings: configurations.interface_mappings as Record<string, string>,
     bridgeMappings: configurations.bridge_mappings as Record<string, string>,
     enableSecurityGroup: opt.bool(cfg, 'securitygroup', 'enable_security_group'),

@@ -137,6 +137,9 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     enable_vxlan: bool(true),
     local_ip: str(null, { help: "This host's tunnel endpoint (VTEP) address" }),
     l2_population: bool(false),
+    vxlan_group: str('224.0.0.1', {
+      help: 'Multicast group of VXLAN broadcast/unknown traffic without l2_population (empty: none)',
+    }),
     ttl: int(0, { min: 0, ignored: true }),
     tos: int(0, { min: 0, ignored: true }),
   },

@@ -137,13 +137,15 @@ export function addBridge(name: string, { mtu }: { mtu?: number } = {}): Command
   ];
 }
 
-/** A VXLAN device that learns nothing from traffic: its forwarding entries come from l2population. */
-export function addVxlan(
-  name: string,
-  vni: number,
-  local: string,
-  { mtu, dstport = 4789 }: { mtu?: number; dstport?: number },
-): Command {
+export interface VxlanSettings {
+  mtu?: number;
+  dstport?: number;
+  /** Multicast group for broadcast and unknown unicast, sent out of `dev`; the device then learns
+   * remote MACs from traffic. Without it the device learns nothing: its entries come from l2population. */
+  group?: { address: string; dev: string };
+}
+
+export function addVxlan(name: string, vni: number, local: string, { mtu, dstport = 4789, group }: VxlanSettings): Command {
   return [
     'link',
     'add',
@@ -158,7 +160,7 @@ export function addVxlan(
     v.ip(local),
     'dstport',
     v.uint(dstport, 65535),
-    'nolearning',
+    ...(group ? ['group', v.ip(group.address), 'dev', v.device(group.dev)] : ['nolearning']),
   ];
 }
 

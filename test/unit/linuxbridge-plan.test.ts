@@ -91,7 +91,10 @@ test('a converged host yields no command; a moved MAC is replaced in place, stal
   const br = bridgeName(NET);
   const links = [
     link(br, { linkinfo: { info_kind: 'bridge' }, ifalias: `neutrino:network:${NET}` }),
-    link('vxlan-42', { master: br, linkinfo: { info_kind: 'vxlan', info_data: { id: 42, local: '192.0.2.1', port: 4789 } } }),
+    link('vxlan-42', {
+      master: br,
+      linkinfo: { info_kind: 'vxlan', info_data: { id: 42, local: '192.0.2.1', port: 4789, learning: false } },
+    }),
     link(tapName(PORT), { master: br }),
   ];
   const fdb: FdbRow[] = [
@@ -115,6 +118,26 @@ test('a converged host yields no command; a moved MAC is replaced in place, stal
     'fdb del 00:00:00:00:00:00 dev vxlan-42 dst 192.0.2.2',
     'fdb replace fa:16:3e:00:00:02 dev vxlan-42 dst 192.0.2.3',
   ]);
+});
+
+test('without l2population the VXLAN device joins the multicast group on the VTEP interface and gets no fdb entries', () => {
+  const o = { ...O, l2Population: false, vxlanGroup: '224.0.0.1', vtepDevice: 'eth0' };
+  const p = plan(state([port()], FDB), o, [], []);
+  assert.ok(
+    lines(p.ip).includes(
+      'link add name vxlan-42 mtu 1450 type vxlan id 42 local 192.0.2.1 dstport 4789 group 224.0.0.1 dev eth0',
+    ),
+  );
+  assert.deepEqual(p.fdb, []);
+  // A device made for the other mode is replaced.
+  const l2popDevice = link('vxlan-42', {
+    linkinfo: { info_kind: 'vxlan', info_data: { id: 42, local: '192.0.2.1', learning: false } },
+  });
+  assert.equal(lines(plan(state([port()]), o, [l2popDevice], []).ip).filter((l) => l === 'link del dev vxlan-42').length, 1);
+  assert.match(
+    plan(state([port()]), { ...o, vtepDevice: undefined }, [], []).problems.get(NET) ?? '',
+    /no interface holds local_ip/,
+  );
 });
 
 test('stale: only our bridges and vxlan-* go; taps of gone ports are cut off; foreign devices stay', () => {

@@ -52,12 +52,15 @@ export class LinuxBridgeBackend implements L2Backend {
 
   async apply(state: HostState): Promise<Set<string>> {
     // The three reads are independent: run them side by side (each is a process spawn).
-    const [links, fdb, nftHash] = await Promise.all([
+    const multicast = !this.o.l2Population && this.o.enableVxlan && !!this.o.localIp;
+    const [links, fdb, nftHash, addrs] = await Promise.all([
       this.ip.links(),
       this.o.l2Population ? this.bridge.fdb() : Promise.resolve([]),
       this.o.enableSecurityGroup ? this.nft.tableComment(NFT_FAMILY, NFT_TABLE).catch((err: Error) => err) : undefined,
+      multicast ? this.ip.addresses() : Promise.resolve([]),
     ]);
-    const p = plan(state, this.o, links, fdb);
+    const vtepDevice = addrs.find((a) => a.addr_info.some((i) => i.local === this.o.localIp))?.ifname;
+    const p = plan(state, { ...this.o, vtepDevice }, links, fdb);
     const problems = [...p.problems.values()];
     let nftOk = true;
     let nftApplied = false;

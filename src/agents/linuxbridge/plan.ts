@@ -40,6 +40,10 @@ export interface LinuxBridgeOptions {
   /** physnet → an existing bridge used as is (not created, never deleted). */
   bridgeMappings: Record<string, string>;
   vxlanPort?: number;
+  /** Without l2population: the multicast group of broadcast/unknown traffic ([vxlan] vxlan_group). */
+  vxlanGroup?: string | null;
+  /** The interface holding local_ip (read from the kernel), which the multicast group is joined on. */
+  vtepDevice?: string;
 }
 
 /** What one network needs on this host. */
@@ -96,6 +100,12 @@ export function networkPlans(state: HostState, o: LinuxBridgeOptions, links: Map
       case 'vxlan': {
         if (!o.enableVxlan || !o.localIp) fail('VXLAN is not enabled on this agent ([vxlan] enable_vxlan, local_ip)');
         else if (p.segmentation_id === null) fail('no VNI');
+        else if (!o.l2Population && !(o.vxlanGroup && o.vtepDevice))
+          fail(
+            o.vxlanGroup
+              ? `no interface holds local_ip ${o.localIp} (the multicast group is joined there)`
+              : 'without l2_population VXLAN needs [vxlan] vxlan_group',
+          );
         else
           networks.set(p.network_id, {
             ...base,
@@ -179,14 +189,21 @@ function linkCommands(networks: Map<string, NetworkPlan>, o: LinuxBridgeOptions,
       if (cur && up.kind === 'vxlan') {
         const d = cur.linkinfo?.info_data ?? {};
         const right =
-          kindOf(cur) === 'vxlan' && d.id === up.vni && d.local === o.localIp && (d.port ?? 4789) === (o.vxlanPort ?? 4789);
+          kindOf(cur) === 'vxlan' &&
+          d.id === up.vni &&
+          d.local === o.localIp &&
+          (d.port ?? 4789) === (o.vxlanPort ?? 4789) &&
+          (o.l2Population ? d.learning === false && !d.group : d.group === o.vxlanGroup && d.link === o.vtepDevice);
         if (!right) {
           adds.push(delLink(up.name));
           cur = undefined;
         }
       }
       if (!cur) {
-        if (up.kind === 'vxlan') adds.push(addVxlan(up.name, up.vni!, o.localIp!, { mtu: n.mtu, dstport: o.vxlanPort }));
+        if (up.kind === 'vxlan') {
+          const group = o.l2Population ? undefined : { address: o.vxlanGroup!, dev: o.vtepDevice! };
+          adds.push(addVxlan(up.name, up.vni!, o.localIp!, { mtu: n.mtu, dstport: o.vxlanPort, group }));
+        }
         if (up.kind === 'vlan') adds.push(addVlan(up.name, up.parent!, up.vid!));
         adds.push(linkSet(up.name, { master: n.bridge, addrgenmode: up.kind === 'physical' ? undefined : 'none', up: true }));
       } else {
