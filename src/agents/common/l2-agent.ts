@@ -32,6 +32,8 @@ export class L2Agent {
   private readonly client: ServerRpcClient;
   private listener?: Listener;
   private stopped = false;
+  /** Ends the pauses between heartbeats when the agent stops. */
+  private readonly stopping = new AbortController();
   private wake?: () => void;
   private dirty = true;
   private devices = 0;
@@ -113,7 +115,7 @@ export class L2Agent {
   }
 
   private pause(ms: number): Promise<void> {
-    return sleep(ms, undefined, { ref: false }).catch(() => undefined);
+    return sleep(ms, undefined, { ref: false, signal: this.stopping.signal }).catch(() => undefined);
   }
 
   private async syncLoop(): Promise<void> {
@@ -166,6 +168,7 @@ export class L2Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.wake?.();
     await this.listener?.stop();
     await Promise.allSettled(this.loops);
