@@ -140,6 +140,21 @@ test('without l2population the VXLAN device joins the multicast group on the VTE
   );
 });
 
+test('a port with admin_state_up false keeps its tap on the bridge but down, and counts as wired (to be reported down)', () => {
+  const br = bridgeName(NET);
+  const links = [
+    link(br, { linkinfo: { info_kind: 'bridge' }, ifalias: `neutrino:network:${NET}` }),
+    link('vxlan-42', {
+      master: br,
+      linkinfo: { info_kind: 'vxlan', info_data: { id: 42, local: '192.0.2.1', port: 4789, learning: false } },
+    }),
+    link(tapName(PORT), { master: br }),
+  ];
+  const p = plan(state([port({ admin_state_up: false })]), O, links, []);
+  assert.deepEqual(lines(p.ip), [`link set dev ${tapName(PORT)} down`]);
+  assert.deepEqual([...wiredPorts(p.networks, links, true)], [PORT]);
+});
+
 test('stale: only our bridges and vxlan-* go; taps of gone ports are cut off; foreign devices stay', () => {
   const ours = bridgeName(NET2);
   const links = [
