@@ -109,7 +109,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     return req.neutrinoContext;
   };
 
-  registerRoot(app, opts.registry);
+  registerRoot(app, opts.registry, context);
   for (const def of opts.registry.resources) {
     registerResource(app, def, { services: opts.services, context, settings: opts.settings });
   }

@@ -283,14 +283,20 @@ describe('Neutrino with a real Keystone (auth_strategy = keystone)', { skip: SKI
     assert.match(r.stderr, /403|forbidden|not authorized|disallowed by policy/i, explain('rita', args, r));
   });
 
-  test('a garbage token or none is 401 with WWW-Authenticate naming Keystone', async () => {
+  test('a garbage token or none is 401 with WWW-Authenticate naming Keystone, on all of /v2.0 but not on /', async () => {
     requireTools();
     assert.ok(server);
     const url = server.url;
-    for (const headers of [{ 'x-auth-token': 'gAAAAAB-garbage-token' }, {}] as Array<Record<string, string>>) {
-      const r = await fetch(`${url}/v2.0/networks`, { headers, signal: AbortSignal.timeout(30_000) });
+    const root = await fetch(`${url}/`, { signal: AbortSignal.timeout(30_000) });
+    assert.equal(root.status, 200, 'the version list needs no token, as in Neutron');
+    const cases: Array<[string, Record<string, string>]> = [];
+    for (const path of ['/v2.0/networks', '/v2.0/extensions', '/v2.0/extensions/binding', '/v2.0'])
+      for (const headers of [{ 'x-auth-token': 'gAAAAAB-garbage-token' }, {}] as Array<Record<string, string>>)
+        cases.push([path, headers]);
+    for (const [path, headers] of cases) {
+      const r = await fetch(`${url}${path}`, { headers, signal: AbortSignal.timeout(30_000) });
       const body = await r.text();
-      assert.equal(r.status, 401, `${JSON.stringify(headers)} → ${r.status} ${body}`);
+      assert.equal(r.status, 401, `${path} ${JSON.stringify(headers)} → ${r.status} ${body}`);
       const www = r.headers.get('www-authenticate');
       assert.ok(www, 'no WWW-Authenticate header on a 401');
       assert.match(www, /^Keystone uri=/);

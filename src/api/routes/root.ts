@@ -4,18 +4,27 @@ import { NeutronError } from '../../common/errors.js';
 import type { Registry } from '../../resources/registry.js';
 import { absoluteUrl } from './resources.js';
 
-export function registerRoot(app: FastifyInstance, registry: Registry): void {
+/** `authenticate` checks the caller's identity: as in Neutron, only `/` (the version list) is open;
+ * everything under /v2.0 passes the auth middleware. */
+export function registerRoot(
+  app: FastifyInstance,
+  registry: Registry,
+  authenticate: (req: FastifyRequest) => Promise<unknown>,
+): void {
   app.get('/', async (req) => ({
     versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: absoluteUrl(req, '/v2.0/'), rel: 'self' }] }],
   }));
 
-  const index = async (req: FastifyRequest) => ({
-    resources: registry.resources.map((r) => ({
-      name: r.member,
-      collection: r.collection,
-      links: [{ href: absoluteUrl(req, `/v2.0/${r.path}`), rel: 'self' }],
-    })),
-  });
+  const index = async (req: FastifyRequest) => {
+    await authenticate(req);
+    return {
+      resources: registry.resources.map((r) => ({
+        name: r.member,
+        collection: r.collection,
+        links: [{ href: absoluteUrl(req, `/v2.0/${r.path}`), rel: 'self' }],
+      })),
+    };
+  };
   app.get('/v2.0', index);
 
   const render = (e: Registry['extensions'][number]) => ({
@@ -25,8 +34,12 @@ export function registerRoot(app: FastifyInstance, registry: Registry): void {
     updated: e.updated,
     links: [],
   });
-  app.get('/v2.0/extensions', async () => ({ extensions: registry.extensions.map(render) }));
+  app.get('/v2.0/extensions', async (req) => {
+    await authenticate(req);
+    return { extensions: registry.extensions.map(render) };
+  });
   app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', async (req) => {
+    await authenticate(req);
     const e = registry.extensions.find((x) => x.alias === req.params.alias);
     if (!e) throw new NeutronError('HTTPNotFound', 404, `Extension with alias ${req.params.alias} does not exist`);
     return { extension: render(e) };
