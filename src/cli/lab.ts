@@ -2,10 +2,9 @@
 // (src/lab). `up` runs the lab's server and agents in the foreground until interrupted (then removes
 // everything); `vm`, `exec` and `down` act on a lab that is up, found by its name.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { labDir, labPrefix, labUp, pidAlive, readLabState } from '../lab/run.js';
+import { labPrefix, labUp, pidAlive, readLabState, removeLabDir } from '../lab/run.js';
 import { destroyLab } from '../lab/topology.js';
 import { plugVif, VifError } from './vif.js';
 
@@ -123,7 +122,7 @@ export function registerLabCommands(program: Command): void {
         while (pidAlive(state.pid) && Date.now() < deadline) await sleep(100);
       }
       await destroyLab(labPrefix(f.lab));
-      rmSync(labDir(f.lab), { recursive: true, force: true });
+      removeLabDir(f.lab);
       console.log(`lab ${f.lab} is down`);
     });
 }

@@ -3,7 +3,7 @@
 // host, each wiring its host's namespace — on an in-process bus, so no broker is needed. The lab's
 // state file tells `lab vm|exec|down` (other processes) where the API is and which namespaces are
 // whose. (The data-plane tests run the same topology with separate processes over RabbitMQ.)
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { L2Agent } from '../agents/common/l2-agent.js';
@@ -28,7 +28,18 @@ export function checkLabName(name: string): string {
   return name;
 }
 
-export const labDir = (name: string): string => join(tmpdir(), 'neutrino-lab', checkLabName(name));
+const LABS_DIR = join(tmpdir(), 'neutrino-lab');
+export const labDir = (name: string): string => join(LABS_DIR, checkLabName(name));
+
+/** Removes a lab's state directory, and the labs' directory once no lab is left. */
+export function removeLabDir(name: string): void {
+  rmSync(labDir(name), { recursive: true, force: true });
+  try {
+    rmdirSync(LABS_DIR);
+  } catch {
+    // other labs are up
+  }
+}
 export const labPrefix = (name: string): string => `nl-${checkLabName(name)}`;
 
 export function readLabState(name: string): LabState | undefined {
@@ -120,7 +131,7 @@ export async function labUp({ name, hosts, port, log = () => undefined }: LabOpt
     await Promise.allSettled(transports.map((t) => t.close()));
     await server?.close().catch(() => undefined);
     await topology.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    removeLabDir(name);
   };
   try {
     await topology.createUnderlay();
