@@ -2,11 +2,13 @@
 // VMs plugged by `neutrino vif plug`. VMs of one VXLAN network on two hosts ping each other; a second
 // network with the same CIDR sees nothing of the first; deleting a port takes its tap off the bridge
 // and its FDB entries off the other host; an agent killed with SIGKILL and started again reconverges
-// without recreating what was right, and heals what it missed.
+// without recreating what was right, and heals what it missed; agents restarted (SIGTERM, SIGKILL)
+// during a continuous ping lose no packet.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bridgeName, tapName, vxlanName } from '../../src/agents/linuxbridge/names.js';
 import { Bridge, execRunner, Ip } from '../../src/system/index.js';
+import { ServerProcess } from '../fixtures/process.js';
 import { DataplaneLab, rabbitSkip } from './lab.js';
 import { notRoot, until } from './root.js';
 
@@ -129,5 +131,46 @@ describe('Linux bridge agents: VXLAN between simulated hosts', { skip: notRoot |
       async () => !(await fdbDsts(1, vxlanName(vni))).some((e) => e.startsWith(ports.b3.mac_address)),
     );
     assert.ok(await lab.ping('b1', '10.20.0.202'), 'the rest of network b is untouched');
+  });
+  it('agents restarted (SIGTERM on one host, SIGKILL on the other) during a continuous ping lose no packet', async () => {
+    // 1500 pings 10 ms apart: ping ends by itself once every reply is in (or lingers for the last),
+    // so no packet is in flight when it is stopped; both restarts happen while it runs.
+    const ping = ServerProcess.spawn([
+      'ip',
+      'netns',
+      'exec',
+      lab.topology.vmNetns('b1'),
+      'ping',
+      '-i',
+      '0.01',
+      '-c',
+      '1500',
+      '-q',
+      '10.20.0.202',
+    ]);
+    try {
+      await until('the ping under way', async () => /PING/.test(ping.log), 5_000);
+      for (const [i, sig] of [
+        [0, 'SIGTERM'],
+        [1, 'SIGKILL'],
+      ] as const) {
+        const h = lab.hosts[i];
+        const agent = lab.agents.get(h.name)!;
+        agent.signal(sig);
+        await agent.wait();
+        const restarted = lab.startAgent(h);
+        await until(`${h.name}'s agent reconciled after ${sig}`, async () => /first reconcile done/.test(restarted.log), 20_000);
+        assert.doesNotMatch(restarted.log, /reconcile failed|ip -batch|bridge -batch|nftables/);
+      }
+      assert.equal(ping.exitStatus, null, `the ping ended before both restarts were done:\n${ping.log}`);
+      const status = await ping.wait();
+      const m = /(\d+) packets transmitted, (\d+) received/.exec(ping.log);
+      assert.ok(m, ping.log);
+      assert.equal(Number(m[1]), 1500, ping.log);
+      assert.equal(Number(m[2]), Number(m[1]), `packets lost:\n${ping.log}`);
+      assert.equal(status.code, 0, ping.log);
+    } finally {
+      await ping.stop();
+    }
   });
 });

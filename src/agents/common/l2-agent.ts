@@ -164,6 +164,7 @@ export class L2Agent {
       if (r.failed_devices_up.length || r.failed_devices_down.length) this.dirty = true;
     }
     this.syncs++;
+    if (this.syncs === 1) this.log(`first reconcile done: ${state.ports.length} ports on this host`);
   }
 
   async stop(): Promise<void> {
