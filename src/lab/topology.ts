@@ -1,6 +1,7 @@
 // A throwaway lab of simulated hosts on one machine: an underlay namespace holding a bridge, and
 // per host a namespace linked to it by a veth with the host's tunnel address (192.0.2.x/24, TEST-NET-1,
-// only ever inside the lab's namespaces). Every name starts with the lab's prefix, so `destroy()`
+// only ever inside the lab's namespaces). A second bridge there, `provider`, links every host's
+// `eth1` (no address): the physical network a flat or VLAN provider network maps to. Every name starts with the lab's prefix, so `destroy()`
 // removes the whole lab — hosts, VMs, links — by deleting the namespaces that carry it.
 import { addAddress, addBridge, addNetns, addVeth, delNetns, Ip, linkSet, listNetns } from '../system/index.js';
 
@@ -12,10 +13,15 @@ export interface LabHost {
   localIp: string;
   /** Its underlay interface (inside its namespace). */
   uplink: string;
+  /** Its interface on the lab's flat provider network (inside its namespace, for
+   * `physical_interface_mappings`): every host's is on one bridge in the underlay namespace. */
+  provider: string;
 }
 
 const UNDERLAY_BRIDGE = 'underlay';
 const HOST_UPLINK = 'eth0';
+const PROVIDER_BRIDGE = 'provider';
+const HOST_PROVIDER = 'eth1';
 
 export class LabTopology {
   readonly underlay: string;
@@ -35,19 +41,36 @@ export class LabTopology {
 
   async createUnderlay(): Promise<void> {
     await addNetns(this.underlay);
-    await new Ip({ netns: this.underlay }).batch([addBridge(UNDERLAY_BRIDGE), linkSet(UNDERLAY_BRIDGE, { up: true })], {
-      force: false,
-    });
+    await new Ip({ netns: this.underlay }).batch(
+      [
+        addBridge(UNDERLAY_BRIDGE),
+        linkSet(UNDERLAY_BRIDGE, { up: true }),
+        addBridge(PROVIDER_BRIDGE),
+        linkSet(PROVIDER_BRIDGE, { addrgenmode: 'none', up: true }),
+      ],
+      { force: false },
+    );
   }
 
   /** Adds host number `index` (1…200): namespace `<prefix>-h<index>`, address 192.0.2.<10+index>. */
   async addHost(index: number, name = `${this.prefix}-h${index}`): Promise<LabHost> {
     if (!Number.isInteger(index) || index < 1 || index > 200) throw new Error(`host index ${index} out of range`);
-    const host: LabHost = { name, netns: `${this.prefix}-h${index}`, localIp: `192.0.2.${10 + index}`, uplink: HOST_UPLINK };
+    const host: LabHost = {
+      name,
+      netns: `${this.prefix}-h${index}`,
+      localIp: `192.0.2.${10 + index}`,
+      uplink: HOST_UPLINK,
+      provider: HOST_PROVIDER,
+    };
     await addNetns(host.netns);
     const port = `h${index}`;
     await new Ip({ netns: this.underlay }).batch(
-      [addVeth(port, HOST_UPLINK, { peerNetns: host.netns }), linkSet(port, { master: UNDERLAY_BRIDGE, up: true })],
+      [
+        addVeth(port, HOST_UPLINK, { peerNetns: host.netns }),
+        linkSet(port, { master: UNDERLAY_BRIDGE, up: true }),
+        addVeth(`p${index}`, HOST_PROVIDER, { peerNetns: host.netns }),
+        linkSet(`p${index}`, { master: PROVIDER_BRIDGE, up: true }),
+      ],
       { force: false },
     );
     await new Ip({ netns: host.netns }).batch(

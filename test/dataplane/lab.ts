@@ -89,7 +89,7 @@ export class DataplaneLab {
     writeFileSync(
       conf,
       `${this.common()}host = ${h.name}\n[agent]\nreport_interval = 1\npolling_interval = 2\n` +
-        `[linux_bridge]\nnamespace = ${h.netns}\n[vxlan]\nlocal_ip = ${h.localIp}\nl2_population = true\n`,
+        `[linux_bridge]\nnamespace = ${h.netns}\nphysical_interface_mappings = physnet1:${h.provider}\n[vxlan]\nlocal_ip = ${h.localIp}\nl2_population = true\n`,
     );
     const agent = ServerProcess.spawn(['node', BIN, 'agent', 'linuxbridge', '--config-file', conf]);
     this.agents.set(h.name, agent);
