@@ -1,6 +1,6 @@
 // The Linux bridge backend on the real kernel, without a server: a namespace stands in for a host
 // and two more for VMs; apply() wires them, a second apply changes nothing, packets flow, a spoofed
-// source address is dropped, a VLAN network where the kernel lacks 8021q gets a clear reason, and
+// source MAC or address is dropped, a VLAN network where the kernel lacks 8021q gets a clear reason, and
 // a network that leaves the desired state is removed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -90,6 +90,17 @@ describe('Linux bridge backend in namespaces', { skip: notRoot }, () => {
     const again = await backend.apply(state(ports));
     assert.equal(again.size, 2);
     assert.deepEqual(backend.last, { ipCommands: 0, fdbCommands: 0, nftApplied: false, problems: [] });
+  });
+
+  it("a spoofed source MAC is dropped; the port's own MAC passes again", async () => {
+    const vm1 = new Ip({ netns: vms[0] });
+    await vm1.batch([linkSet('eth0', { address: 'fa:16:3e:00:00:99' })]);
+    try {
+      assert.equal(await ping(vms[0], '10.0.0.2'), false, "a frame from a MAC not the port's must be dropped");
+    } finally {
+      await vm1.batch([linkSet('eth0', { address: ports[0].mac_address })]);
+    }
+    assert.ok(await ping(vms[0], '10.0.0.2'), 'vm1 → vm2 from its own MAC');
   });
 
   it('VMs reach each other; a spoofed source address is dropped unless port security is off', async () => {
