@@ -3,6 +3,7 @@
 export * from './bridge.js';
 export * from './exec.js';
 export * from './ip.js';
+export * from './monitor.js';
 export * from './netns.js';
 export * from './nft.js';
 export * as valid from './validate.js';

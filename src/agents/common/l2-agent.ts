@@ -13,6 +13,9 @@ export interface L2Backend {
   apply(state: HostState): Promise<Set<string>>;
   /** What report_state carries in `configurations` besides the devices count. */
   configurations(): Record<string, unknown>;
+  /** Calls `changed` when the host changes under the agent (e.g. a tap appears), so it reconciles
+   * at once rather than at its next poll. */
+  watch?(changed: () => void): void;
   close?(): Promise<void>;
 }
 
@@ -82,6 +85,7 @@ export class L2Agent {
       update_fdb_entries: resync,
       tunnel_update: resync,
     });
+    this.backend.watch?.(resync);
     this.loops.push(this.reportLoop(), this.syncLoop());
   }
 

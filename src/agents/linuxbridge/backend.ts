@@ -3,11 +3,13 @@
 // difference (plan.ts) and applies it: the nft table first (a tap is never on a bridge without its
 // port's filter), then one `ip -batch`, then one `bridge -batch` for the l2population entries.
 // A failed line is logged and retried by the next reconcile; the ports reported wired are read
-// back from the kernel afterwards.
+// back from the kernel afterwards. watch() follows `ip monitor link`, so a new tap is wired at once
+// rather than at the next poll.
 import type { HostState } from '../../rpc/contract.js';
-import { Bridge, Ip, Nft, type Runner } from '../../system/index.js';
+import { Bridge, Ip, LinkMonitor, Nft, type Runner } from '../../system/index.js';
 import type { L2Backend } from '../common/l2-agent.js';
 import { antispoofRuleset, NFT_FAMILY, NFT_TABLE } from './antispoof.js';
+import { tapName } from './names.js';
 import { type LinuxBridgeOptions, plan, wiredPorts } from './plan.js';
 
 /** The agent_type Neutron's Linux bridge agent reports, which ML2's linuxbridge driver binds to. */
@@ -37,6 +39,9 @@ export class LinuxBridgeBackend implements L2Backend {
   private readonly bridge: Bridge;
   private readonly nft: Nft;
   private reportedProblems = new Set<string>();
+  private monitor?: LinkMonitor;
+  /** The taps of the ports in the last desired state (the ones a link event is worth a reconcile for). */
+  private knownTaps = new Set<string>();
   last: ApplyStats = { ipCommands: 0, fdbCommands: 0, nftApplied: false, problems: [] };
 
   constructor(private readonly o: LinuxBridgeBackendOptions) {
@@ -61,6 +66,7 @@ export class LinuxBridgeBackend implements L2Backend {
     ]);
     const vtepDevice = addrs.find((a) => a.addr_info.some((i) => i.local === this.o.localIp))?.ifname;
     const p = plan(state, { ...this.o, vtepDevice }, links, fdb);
+    this.knownTaps = new Set(state.ports.map((port) => tapName(port.id)));
     const problems = [...p.problems.values()];
     let nftOk = true;
     let nftApplied = false;
@@ -130,5 +136,23 @@ export class LinuxBridgeBackend implements L2Backend {
 
   configurations(): Record<string, unknown> {
     return this.o.configurations;
+  }
+
+  /** Watches the host's links (`ip monitor link`): the tap of a port of this host that appears, is
+   * deleted, or is off any bridge calls `changed` at once. Taps this agent puts on a bridge (events
+   * naming a master) do not, nor taps of ports not (yet) bound here: their binding notifies the agent. */
+  watch(changed: () => void): void {
+    if (this.o.run || this.monitor) return; // a recording fake runner: no kernel to watch
+    this.monitor = new LinkMonitor(
+      (e) => {
+        if (this.knownTaps.has(e.ifname) && (e.deleted || !e.master)) changed();
+      },
+      { netns: this.o.namespace, log: (m) => this.log(m) },
+    );
+    this.monitor.start();
+  }
+
+  async close(): Promise<void> {
+    await this.monitor?.stop();
   }
 }
