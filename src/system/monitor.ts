@@ -1,6 +1,7 @@
 // Link events as the kernel announces them: `ip [-n NS] -o monitor link` as a child process (argument
 // array, no shell), each one-line event handed to a callback. The process is started again if it
-// dies (after a pause) and killed by its PID on stop().
+// dies (after a pause) and killed by its PID on stop(). Should this process be killed outright
+// (SIGKILL), the orphaned monitor ends at the next link event, when writing to the closed pipe.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import * as v from './validate.js';
 
