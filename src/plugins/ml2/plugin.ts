@@ -78,12 +78,11 @@ export class Ml2Plugin {
   }
 
   /** Runs `fn`, logging instead of failing: the change is committed whatever agents hear. */
-  private async safely(what: string, id: unknown, fn: () => Promise<void>): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      this.deps.log?.error({ err, id }, `ML2 ${what} failed after commit`);
-    }
+  /** Starts `fn` without waiting for it, logging instead of failing: the change is committed
+   * whatever agents hear, and a request must not wait on the bus (a broker being down would hold
+   * it for rpc_response_timeout); agents' reconcile polls make up for a lost notification. */
+  private safely(what: string, id: unknown, fn: () => Promise<unknown>): void {
+    fn().catch((err) => this.deps.log?.error({ err, id }, `ML2 ${what} failed after commit`));
   }
 
   async portsCreated(ports: Dict[]): Promise<void> {
@@ -95,34 +94,34 @@ export class Ml2Plugin {
         for (const p of ports) await this.deps.ports.remove(p.id as string);
         throw err;
       }
-      if (isBound(port)) await this.safely('port_update notification', port.id, () => this.notifyPort(port));
+      if (isBound(port)) this.safely('port_update notification', port.id, () => this.notifyPort(port));
     }
   }
 
   async portUpdated(before: Dict, after: Dict): Promise<void> {
     await this.deps.manager.updatePortPostcommit({ current: after, original: before });
     const moved = before[HOST] !== after[HOST] || (isBound(before) && !isBound(after));
-    if (moved && isBound(before)) await this.safely('l2population withdraw', before.id, () => this.withdraw(before));
-    if (isBound(after) || isBound(before)) await this.safely('port_update notification', after.id, () => this.notifyPort(after));
+    if (moved && isBound(before)) this.safely('l2population withdraw', before.id, () => this.withdraw(before));
+    if (isBound(after) || isBound(before)) this.safely('port_update notification', after.id, () => this.notifyPort(after));
   }
 
   async portDeleted(port: Dict): Promise<void> {
     await this.deps.manager.deletePortPostcommit({ current: port });
-    if (isBound(port)) await this.safely('l2population withdraw', port.id, () => this.withdraw(port));
-    await this.safely('port_delete notification', port.id, async () => {
+    if (isBound(port)) this.safely('l2population withdraw', port.id, () => this.withdraw(port));
+    this.safely('port_delete notification', port.id, async () => {
       await this.deps.notifier()?.portDelete(port.id as string, port.network_id as string);
     });
   }
 
   async networkUpdated(_before: Dict, after: Dict): Promise<void> {
-    await this.safely('network_update notification', after.id, async () => {
+    this.safely('network_update notification', after.id, async () => {
       await this.deps.notifier()?.networkUpdate({ id: after.id as string, revision_number: after.revision_number as number });
     });
   }
 
   async networkDeleted(network: Dict): Promise<void> {
     await this.deps.manager.deleteNetworkPostcommit(network);
-    await this.safely('network_delete notification', network.id, async () => {
+    this.safely('network_delete notification', network.id, async () => {
       await this.deps.notifier()?.networkDelete(network.id as string);
     });
   }
@@ -187,7 +186,7 @@ export class Ml2Plugin {
       }
     }
     for (const p of activated) this.emitStatus(p.id, 'ACTIVE', host);
-    if (activated.length) await this.safely('l2population announce', host, async () => this.deps.l2pop?.portsUp(activated));
+    if (activated.length) this.safely('l2population announce', host, async () => this.deps.l2pop?.portsUp(activated));
     return failed;
   }
 
@@ -216,7 +215,7 @@ export class Ml2Plugin {
     });
     if (downed) {
       this.emitStatus(portId, 'DOWN', host);
-      await this.safely('l2population withdraw', portId, async () => this.deps.l2pop?.portGone(downed));
+      this.safely('l2population withdraw', portId, async () => this.deps.l2pop?.portGone(downed));
     }
     return { exists: true };
   }
@@ -422,7 +421,7 @@ export class Ml2Plugin {
           const types = Array.isArray(c.tunnel_types) ? (c.tunnel_types as string[]) : [];
           if (types.includes(tunnel_type) && typeof c.tunneling_ip === 'string') tunnels.set(c.tunneling_ip, a.host as string);
         }
-        await this.safely('tunnel_update notification', host, async () => {
+        this.safely('tunnel_update notification', host, async () => {
           await this.deps.notifier()?.tunnelUpdate(tunnel_ip, tunnel_type);
         });
         return { tunnels: [...tunnels].map(([ip_address, h]) => ({ ip_address, host: h })) };
