@@ -162,8 +162,8 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     // The bus to agents: RabbitMQ when transport_url says so, else an in-process bus of this
     // server's own (agents in the same process, as all-in-one runs them, share it).
     const url = opt.strOrNull(cfg, 'DEFAULT', 'transport_url');
-    const transport = await openTransport(url ? cfg : `local://neutrino-${randomUUID()}`, { log: rpcLogger(app.log) });
-    const notifier = new AgentNotifier(transport);
+    let notifier: AgentNotifier | undefined;
+    // ML2 first (a bad [ml2] option fails here), then the bus it is served on.
     const ml2 = createMl2(cfg, {
       store,
       ports: services.get('ports') as PortService,
@@ -172,7 +172,12 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       notifier: () => notifier,
       log: app.log,
     });
-    const rpc = await serveAgentRpc(transport, ml2.handlers());
+    const transport = await openTransport(url ? cfg : `local://neutrino-${randomUUID()}`, { log: rpcLogger(app.log) });
+    notifier = new AgentNotifier(transport);
+    const rpc = await serveAgentRpc(transport, ml2.handlers()).catch(async (err) => {
+      await transport.close();
+      throw err;
+    });
     return {
       app,
       database,
@@ -180,10 +185,13 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       ml2,
       transport,
       close: async () => {
-        await app.close();
-        await rpc.stop();
-        await transport.close();
-        await database.close();
+        try {
+          await app.close();
+          await rpc.stop();
+        } finally {
+          await transport.close();
+          await database.close();
+        }
       },
     };
   } catch (err) {

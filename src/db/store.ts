@@ -12,6 +12,15 @@ export type Query = SelectQueryBuilder<any, any, any>;
 // biome-ignore lint/suspicious/noExplicitAny: idem
 export type EB = ExpressionBuilder<any, any>;
 
+/** Runs `query` over `ids` in slices, so that an `IN (…)` list stays below the databases' limits
+ * on bound parameters (SQLite 32,766, PostgreSQL 65,535), and concatenates the rows. */
+export async function inSlices<T>(ids: string[], query: (slice: string[]) => Promise<T[]>, size = 5000): Promise<T[]> {
+  if (ids.length <= size) return ids.length ? query(ids) : [];
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += size) out.push(...(await query(ids.slice(i, i + size))));
+  return out;
+}
+
 export const nowStamp = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 const isBool = (a: AttributeDef) => a.convertTo === 'convert_to_boolean';

@@ -67,9 +67,13 @@ export abstract class BaseService implements ResourceService {
 
   /** Runs `fn` in one transaction, again when a concurrent transaction got in its way (see
    * `transaction`); `fn` must be safe to run more than once. */
-  protected tx<T>(fn: (db: DB) => Promise<T>, locks: string[] = []): Promise<T> {
-    return transaction(this.store, fn, locks);
+  protected tx<T>(fn: (db: DB) => Promise<T>, locks: string[] = [], optimistic = false): Promise<T> {
+    return transaction(this.store, fn, locks, optimistic);
   }
+
+  /** Creates whose conflicts the unique keys settle (ports: random addresses and MACs) run side by
+   * side on a first attempt, holding their locks shared (see `transaction`). */
+  protected readonly optimisticCreates: boolean = false;
 
   /** Lock keys of a create (see `transaction`): what its transaction certainly contends on with
    * other creates of the same kind. None by default (quotas lock their own). */
@@ -232,6 +236,7 @@ export abstract class BaseService implements ResourceService {
         return out;
       },
       this.createLocks(ctx, items),
+      this.optimisticCreates,
     );
     const rows = await this.store.getRows(this.db, this.def, ids);
     await this.extend(this.db, rows);
@@ -322,10 +327,11 @@ export const TX_ATTEMPTS = 12;
 /**
  * Runs `fn` in one write transaction, as Neutron does on MySQL: the database's default isolation
  * (READ COMMITTED on PostgreSQL), unique and foreign keys as the last word, and retries. Writers
- * that may contend name it in `locks` (see `createLocks`: the ports or subnets of one network):
- * the first attempt runs unlocked, in parallel with the others; a retry, on PostgreSQL, queues
- * on advisory locks taken before its transaction starts, so it sees what the one before it
- * committed and dense pools (the last free addresses of a subnet) still make progress. A transaction
+ * that contend name it in `locks` (see `createLocks`: the ports or subnets of one network): on
+ * PostgreSQL they queue on advisory locks taken before the transaction starts, so each sees what
+ * the one before it committed. `optimistic` callers (port creates) take them shared on the first
+ * attempt and exclusively on a retry, so dense pools (the last free addresses of a subnet) still
+ * make progress. A transaction
  * that still loses to a concurrent one, on a unique or foreign key another took or removed (an
  * IP, a MAC, a project's default group, a network deleted meanwhile), a deadlock or a
  * serialization failure, is run again from the start after a short random pause: it then sees
@@ -334,15 +340,21 @@ export const TX_ATTEMPTS = 12;
  * caller gets a 409, never a 500. SQLite serialises writers in-process, so there these errors
  * come only from a genuine duplicate or another process holding the file.
  */
-export async function transaction<T>(store: Store, fn: (db: DB) => Promise<T>, locks: string[] = []): Promise<T> {
+export async function transaction<T>(
+  store: Store,
+  fn: (db: DB) => Promise<T>,
+  locks: string[] = [],
+  optimistic = false,
+): Promise<T> {
   const { withLocks } = store.sql;
   const run = (db: DB) => db.transaction().execute(fn);
   for (let attempt = 1; ; attempt++) {
     try {
-      // Optimistic first: most creates on one network don't collide (addresses and MACs are
-      // picked at random), so they run in parallel; only a retry queues on the locks.
-      const locked = withLocks && locks.length && attempt > 1;
-      return await (locked ? withLocks(store.db, locks, run) : run(store.db));
+      // An optimistic first attempt holds its locks shared: creates of ports on one network (whose
+      // random addresses and MACs rarely collide) run side by side, while a subnet create, which
+      // holds the network's lock exclusively, still excludes them all. A retry holds them exclusively.
+      const shared = optimistic && attempt === 1;
+      return await (withLocks && locks.length ? withLocks(store.db, locks, run, shared) : run(store.db));
     } catch (err) {
       const kind = dbErrorKind(err);
       if (!kind) throw err;

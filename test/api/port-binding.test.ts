@@ -85,6 +85,9 @@ describe('port binding (ML2) and port status', () => {
     assert.equal(asAdmin['binding:vnic_type'], 'normal');
     assert.equal(p['binding:vnic_type'], 'normal', 'vnic_type is visible to the owner');
     expectError(await s.put(`/v2.0/ports/${p.id}`, { port: { 'binding:host_id': 'host-a' } }, ALICE), 403, 'PolicyNotAuthorized');
+    const nullHost = await s.create('ports', 'port', { network_id: net.id, 'binding:host_id': null }, ADMIN);
+    assert.equal(nullHost['binding:host_id'], '');
+    assert.equal(nullHost['binding:vif_type'], 'unbound');
   });
 
   it('binds to a live agent, waits for L2, goes ACTIVE on device up and DOWN on device down', async () => {

@@ -156,7 +156,12 @@ export class L2Agent {
     const down: string[] = [];
     const key = (p: HostPort) => `${p.revision_number}:${p.status}`;
     for (const p of state.ports) {
-      if (!wired.has(p.id)) continue;
+      if (!wired.has(p.id)) {
+        // Its device is gone (the VM was destroyed without unbinding): the port is down, as the
+        // Linux bridge agent reports a vanished tap; plugging it again turns it ACTIVE again.
+        if (p.status === 'ACTIVE') down.push(p.id);
+        continue;
+      }
       if (p.admin_state_up && p.status !== 'ACTIVE' && this.reported.get(p.id) !== key(p)) up.push(p.id);
       if (!p.admin_state_up && p.status === 'ACTIVE') down.push(p.id);
     }

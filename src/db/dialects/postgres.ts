@@ -11,11 +11,13 @@ export const postgresDialect: Dialect = {
   nullsAsSmallest: true,
   // Session-level advisory locks, taken before BEGIN and released after COMMIT, so that the
   // whole transaction runs after the previous holder's is committed.
-  withLocks: (db, keys, fn) =>
+  withLocks: (db, keys, fn, shared = false) =>
     db.connection().execute(async (conn) => {
       try {
-        for (const key of [...new Set(keys)].sort())
-          await sql`select pg_advisory_lock(hashtextextended(${key}, 0))`.execute(conn);
+        for (const key of [...new Set(keys)].sort()) {
+          if (shared) await sql`select pg_advisory_lock_shared(hashtextextended(${key}, 0))`.execute(conn);
+          else await sql`select pg_advisory_lock(hashtextextended(${key}, 0))`.execute(conn);
+        }
         return await fn(conn);
       } finally {
         await sql`select pg_advisory_unlock_all()`.execute(conn).catch(() => {});

@@ -25,8 +25,9 @@ export interface Dialect {
    * `keys` (taken in a fixed order before `fn` starts its transaction, released after it ends):
    * writers that contend (ports of one network, creates counted against one quota) queue, and
    * each sees what the previous one committed. Absent where writers are serialised anyway
-   * (SQLite). */
-  withLocks?<T>(db: DB, keys: string[], fn: (conn: DB) => Promise<T>): Promise<T>;
+   * (SQLite). `shared` takes them shared: holders of shared locks run side by side, and only
+   * exclude (and are excluded by) exclusive holders. */
+  withLocks?<T>(db: DB, keys: string[], fn: (conn: DB) => Promise<T>, shared?: boolean): Promise<T>;
 }
 
 /** Why a statement or commit failed, when the reason is a concurrent transaction (or a key). */

@@ -302,7 +302,9 @@ export class PortService extends BaseService {
     });
   }
 
-  /** Creates on one network contend on its addresses and MACs: they queue on it. */
+  protected override readonly optimisticCreates = true;
+
+  /** Creates on one network contend on its addresses and MACs, and on its subnets being created. */
   protected override createLocks(ctx: Context, items: Dict[]): string[] {
     return [...super.createLocks(ctx, items), ...items.map((i) => `network:${i.network_id}`)];
   }

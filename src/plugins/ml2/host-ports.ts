@@ -1,6 +1,7 @@
 // Reads of bound ports as agents and l2population need them: each port with the host, segment
 // and driver it is bound to, its fixed IPs, and the tunnel endpoint (VTEP) of every L2 agent.
 import type { DB } from '../../db/connection.js';
+import { inSlices } from '../../db/store.js';
 import type { Dict } from '../service.js';
 import { BINDINGS_TABLE, LEVELS_TABLE } from './port-binding.js';
 import { TYPE_GENEVE, TYPE_GRE, TYPE_VXLAN } from './segment.js';
@@ -79,7 +80,9 @@ export async function boundPorts(
 async function ipsOf(db: DB, portIds: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (portIds.length === 0) return out;
-  const rows = await db.selectFrom('ipallocations').select(['port_id', 'ip_address']).where('port_id', 'in', portIds).execute();
+  const rows = await inSlices(portIds, (ids) =>
+    db.selectFrom('ipallocations').select(['port_id', 'ip_address']).where('port_id', 'in', ids).execute(),
+  );
   for (const r of rows) out.set(r.port_id as string, [...(out.get(r.port_id as string) ?? []), r.ip_address as string]);
   return out;
 }

@@ -22,8 +22,8 @@ import { type BoundPort, boundPorts, TUNNEL_TYPES } from './host-ports.js';
 import { fdbOfNetworks, type L2PopulationDriver } from './l2population.js';
 import { VIF_TYPE_BINDING_FAILED, VIF_TYPE_UNBOUND } from './mech/driver.js';
 import type { Logger, MechanismManager } from './mech-manager.js';
-import { HOST, VIF_TYPE } from './port-binding.js';
-import { completeBlock, ENTITY_L2 } from './provisioning.js';
+import { BINDINGS_TABLE, HOST, VIF_TYPE } from './port-binding.js';
+import { completeBlock, ENTITY_L2, lockPort } from './provisioning.js';
 import { segmentsOf } from './segments-db.js';
 
 export const L2_AGENT_TYPES: string[] = [AGENT_TYPE.LINUXBRIDGE, AGENT_TYPE.OVS];
@@ -156,8 +156,16 @@ export class Ml2Plugin {
     const prefix = device.startsWith('tap') ? device.slice(3) : device;
     if (prefix.length === 36) return prefix;
     if (!/^[0-9a-f-]{8,36}$/i.test(prefix)) return undefined;
-    const row = await db.selectFrom('ports').select('id').where('id', 'like', `${prefix}%`).executeTakeFirst();
-    return row?.id as string | undefined;
+    // Among the ports bound to this host; a prefix two of them share names neither.
+    const rows = await db
+      .selectFrom('ports')
+      .innerJoin(BINDINGS_TABLE, `${BINDINGS_TABLE}.port_id`, 'ports.id')
+      .select('ports.id as id')
+      .where(`${BINDINGS_TABLE}.host`, '=', host)
+      .where('ports.id', 'like', `${prefix.toLowerCase()}%`)
+      .limit(2)
+      .execute();
+    return rows.length === 1 ? (rows[0].id as string) : undefined;
   }
 
   private async setStatus(db: DB, portId: string, status: string): Promise<boolean> {
@@ -195,6 +203,7 @@ export class Ml2Plugin {
     const portId = await this.resolve(this.db, host, device);
     if (!portId) return undefined;
     return transaction(this.deps.store, async (db) => {
+      await lockPort(db, portId);
       const [p] = await boundPorts(db, { portIds: [portId] });
       if (!p || p.host !== host) {
         this.deps.log?.warn({ port_id: portId, host }, `Device ${device} reported up by host ${host}, where it is not bound`);
@@ -209,6 +218,7 @@ export class Ml2Plugin {
     const portId = await this.resolve(this.db, host, device);
     if (!portId) return { exists: false };
     const downed = await transaction(this.deps.store, async (db) => {
+      await lockPort(db, portId);
       const [p] = await boundPorts(db, { portIds: [portId] });
       if (!p || p.host !== host) return undefined;
       return (await this.setStatus(db, portId, 'DOWN')) ? p : undefined;
@@ -346,7 +356,14 @@ export class Ml2Plugin {
     if (b.host !== host) return { device, no_active_binding: true };
     const [p] = await this.deps.ports.loadFull(this.db, [portId]);
     const [n] = await this.deps.networks.loadFull(this.db, [b.network_id]);
-    if (b.admin_state_up && b.status === 'DOWN') await transaction(this.deps.store, (db) => this.setStatus(db, portId, 'BUILD'));
+    if (b.admin_state_up && b.status === 'DOWN') {
+      // Only from DOWN: a report that made it ACTIVE meanwhile stands.
+      await transaction(this.deps.store, async (db) => {
+        await lockPort(db, portId);
+        const row = await db.selectFrom('ports').select('status').where('id', '=', portId).executeTakeFirst();
+        if (row?.status === 'DOWN') await this.setStatus(db, portId, 'BUILD');
+      });
+    }
     return {
       device,
       network_id: b.network_id,

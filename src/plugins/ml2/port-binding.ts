@@ -3,7 +3,7 @@
 // transaction; the outcome (bound to a segment by a driver, or binding_failed with the reasons)
 // is stored with its binding level, and a bound port waits on its L2 agent (provisioning blocks).
 import type { DB } from '../../db/connection.js';
-import type { EB } from '../../db/store.js';
+import { type EB, inSlices } from '../../db/store.js';
 import { UNSET } from '../../resources/types.js';
 import type { Context } from '../context.js';
 import type { PortExtension } from '../core/ports.js';
@@ -95,7 +95,9 @@ export class PortBindingExtension implements PortExtension {
   private async load(db: DB, portIds: string[]): Promise<Map<string, Stored>> {
     const out = new Map<string, Stored>();
     if (portIds.length === 0) return out;
-    const rows = await db.selectFrom(BINDINGS_TABLE).selectAll().where('port_id', 'in', portIds).execute();
+    const rows = await inSlices(portIds, (ids) =>
+      db.selectFrom(BINDINGS_TABLE).selectAll().where('port_id', 'in', ids).execute(),
+    );
     for (const r of rows) {
       out.set(r.port_id as string, {
         host: r.host as string,
@@ -129,7 +131,7 @@ export class PortBindingExtension implements PortExtension {
   async processCreate(db: DB, ctx: Context, port: Dict, item: Dict): Promise<void> {
     const asked: Stored = {
       ...DEFAULTS,
-      host: given(item[HOST]) ? (item[HOST] as string) : '',
+      host: given(item[HOST]) && item[HOST] !== null ? (item[HOST] as string) : '',
       vnic_type: given(item[VNIC_TYPE]) ? (item[VNIC_TYPE] as string) : VNIC_NORMAL,
       profile: given(item[PROFILE]) && item[PROFILE] !== null ? (item[PROFILE] as Dict) : {},
     };

@@ -3,6 +3,7 @@
 // completing removes it, and whoever removes the last one turns the port ACTIVE, so two agents
 // finishing at once cannot leave it stuck.
 import type { DB } from '../../db/connection.js';
+import { inSlices } from '../../db/store.js';
 
 export const BLOCKS_TABLE = 'provisioningblocks';
 export const ENTITY_L2 = 'L2';
@@ -20,26 +21,29 @@ export async function clearBlocks(db: DB, portId: string): Promise<void> {
 export async function blocksOf(db: DB, portIds: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (portIds.length === 0) return out;
-  const rows = await db
-    .selectFrom(BLOCKS_TABLE)
-    .select(['port_id', 'entity'])
-    .where('port_id', 'in', portIds)
-    .orderBy('entity')
-    .execute();
+  const rows = await inSlices(portIds, (ids) =>
+    db.selectFrom(BLOCKS_TABLE).select(['port_id', 'entity']).where('port_id', 'in', ids).orderBy('entity').execute(),
+  );
   for (const r of rows) out.set(r.port_id as string, [...(out.get(r.port_id as string) ?? []), r.entity as string]);
   return out;
 }
 
-/** Removes `entity`'s block; true when none is left, i.e. the port may now be ACTIVE. A
- * repeated report (nothing left to remove) also answers true when nothing else holds the port. */
-export async function completeBlock(db: DB, portId: string, entity: string): Promise<boolean> {
-  // Lock the port row first: two entities completing at once then see each other's delete,
-  // instead of both seeing the other's block still there and neither activating the port.
+/** Locks a port's row for the rest of the transaction (a no-op update: SQLite has no FOR UPDATE,
+ * and serialises writers anyway). Status changes take it first, so that two entities completing
+ * at once see each other's delete, and a report checked against a binding cannot interleave with
+ * a rebind. */
+export async function lockPort(db: DB, portId: string): Promise<void> {
   await db
     .updateTable('ports')
     .set((eb) => ({ status: eb.ref('status') }))
     .where('id', '=', portId)
     .execute();
+}
+
+/** Removes `entity`'s block; true when none is left, i.e. the port may now be ACTIVE. A
+ * repeated report (nothing left to remove) also answers true when nothing else holds the port. */
+export async function completeBlock(db: DB, portId: string, entity: string): Promise<boolean> {
+  await lockPort(db, portId);
   await db.deleteFrom(BLOCKS_TABLE).where('port_id', '=', portId).where('entity', '=', entity).execute();
   const left = await db.selectFrom(BLOCKS_TABLE).select('entity').where('port_id', '=', portId).executeTakeFirst();
   return left === undefined;
