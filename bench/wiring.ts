@@ -6,16 +6,22 @@
 //    the port is ACTIVE: how soon the agent notices a new tap;
 //  - convergence: --ports taps bound at once (concurrency 16) until every port is ACTIVE;
 //  - restart: host 1's agent replaced by a new one; time to its first reconcile and what that
-//    reconcile changed (nothing, on a converged host).
-// Figures, not pass/fail.
+//    reconcile changed (nothing, on a converged host), and what a continuous `ping -i 0.01` from a VM on
+//    host 1 to one on host 2 lost meanwhile;
+//  - throughput: iperf3 VM↔VM on one host and across the two hosts, through Neutrino's wiring and
+//    through the same path built by hand (bench/netpath.ts: a bridge; vxlan devices with static FDB
+//    entries between two more host namespaces on the lab's underlay), and their ratio.
+// Figures, not pass/fail. Host 1 holds --ports/2 + 2 × --samples ports at the restart (--ports 320:
+// 200). Needs iperf3 (and ethtool for --tx-off: TX checksum offload off on the VMs' veths).
 //
-//   sudo npx tsx bench/wiring.ts [--samples 20] [--ports 200]
+//   sudo npx tsx bench/wiring.ts [--samples 20] [--ports 200] [--iperf-seconds 5] [--tx-off]
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tapName } from '../src/agents/linuxbridge/names.js';
 import { plugVif } from '../src/cli/vif.js';
 import { labUp } from '../src/lab/run.js';
 import { addTap, execRunner, Ip } from '../src/system/index.js';
+import { HandMade, iperf, pingFlood, txOff } from './netpath.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, dflt: string): string => {
@@ -27,6 +33,8 @@ type Json = Record<string, any>;
 
 const SAMPLES = Number(flag('--samples', '20'));
 const PORTS = Number(flag('--ports', '200'));
+const IPERF_SECONDS = Number(flag('--iperf-seconds', '5'));
+const TX_OFF = argv.includes('--tx-off');
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
@@ -55,6 +63,8 @@ async function main(): Promise<void> {
   const port = await freePort();
   const lab = await labUp({ name: `bench${randomBytes(2).toString('hex')}`, hosts: 2, port });
   const { url, hosts, prefix } = lab.state;
+  const handMade = new HandMade(`${prefix}-hm`);
+  let flood: ReturnType<typeof pingFlood> | undefined;
   const api = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(`${url}/v2.0/${path}`, {
       method,
@@ -74,8 +84,10 @@ async function main(): Promise<void> {
 
     const toActive: number[] = [];
     const toPing: number[] = [];
+    const sampleIps: string[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const p = await newPort();
+      sampleIps.push(p.fixed_ips[0].ip_address);
       const vm = `${prefix}-vm-s${i}`;
       const t0 = performance.now();
       await plugVif(p.id, { url, host: hosts[0].name, netns: vm, hostNetns: hosts[0].netns });
@@ -89,6 +101,26 @@ async function main(): Promise<void> {
     }
     console.log(`vif plug → ACTIVE      p50 ${ms(pct(toActive, 50))}  p99 ${ms(pct(toActive, 99))}  (${SAMPLES} VMs)`);
     console.log(`vif plug → first ping  p50 ${ms(pct(toPing, 50))}  p99 ${ms(pct(toPing, 99))}`);
+
+    // Throughput: Neutrino's wiring (vm-s0 → vm-s1 on host 1; vm-s0 → anchor on host 2) against the
+    // same paths built by hand with the network's MTU.
+    if (SAMPLES < 2) throw new Error('throughput needs --samples 2 or more');
+    const mtu = Number(net.mtu ?? 1450);
+    const [s0, s1, anchorNs] = [`${prefix}-vm-s0`, `${prefix}-vm-s1`, `${prefix}-vm-anchor`];
+    const [ha, hb, hbIp] = await handMade.oneHost(mtu);
+    const [xa, xb, xbIp] = await handMade.twoHosts(`${prefix}-underlay`, mtu);
+    if (TX_OFF) for (const ns of [s0, s1, anchorNs, ha, hb, xa, xb]) await txOff(ns, 'eth0');
+    const mbit = (x: number) => `${x.toFixed(0)} Mbit/s`;
+    const oneN = await iperf(s1, s0, sampleIps[1], IPERF_SECONDS);
+    const oneH = await iperf(hb, ha, hbIp, IPERF_SECONDS);
+    const twoN = await iperf(anchorNs, s0, anchorIp, IPERF_SECONDS);
+    const twoH = await iperf(xb, xa, xbIp, IPERF_SECONDS);
+    const ratio = (a: number, b: number) => `${((100 * a) / b).toFixed(0)} %`;
+    console.log(
+      `iperf3 one host (MTU ${mtu}${TX_OFF ? ', tx offload off' : ''}): Neutrino ${mbit(oneN)}, by hand ${mbit(oneH)}: ${ratio(oneN, oneH)}`,
+    );
+    console.log(`iperf3 two hosts (VXLAN): Neutrino ${mbit(twoN)}, by hand ${mbit(twoH)}: ${ratio(twoN, twoH)}`);
+    await handMade.remove();
 
     // Nova's order: the port is bound to the host first, the tap appears afterwards; nothing tells
     // the agent but the kernel (its link monitor) or its next poll.
@@ -148,17 +180,25 @@ async function main(): Promise<void> {
     const converged = performance.now() - t0;
     console.log(`${PORTS} ports bound at once: bound in ${ms(bound)}, all ACTIVE in ${ms(converged)}`);
 
+    flood = pingFlood(`${prefix}-vm-s0`, anchorIp);
+    await new Promise((r) => setTimeout(r, 1000));
     const t1 = performance.now();
     const restarted = await lab.restartAgent(hosts[0].name);
     const t2 = performance.now();
     while (restarted.agent.syncs === 0) await new Promise((r) => setTimeout(r, 10));
+    const t3 = performance.now();
     const last = restarted.backend.last;
+    await new Promise((r) => setTimeout(r, 1000));
+    const { sent, received } = await flood.stop();
     console.log(
       `agent restart on host 1 (${PORTS / 2 + 2 * SAMPLES} ports): old agent stopped and new one started in ${ms(t2 - t1)}, ` +
-        `its first reconcile done ${ms(performance.now() - t2)} later; ` +
-        `it changed ${last.ipCommands} links, ${last.fdbCommands} FDB entries, nft ${last.nftApplied ? 'replaced' : 'untouched'}`,
+        `its first reconcile done ${ms(t3 - t2)} later (${ms(t3 - t1)} from the stop); ` +
+        `it changed ${last.ipCommands} links, ${last.fdbCommands} FDB entries, nft ${last.nftApplied ? 'replaced' : 'untouched'}; ` +
+        `ping -i 0.01 host 1 → host 2 from 1 s before to 1 s after: ${sent - received} of ${sent} lost`,
     );
   } finally {
+    await flood?.stop().catch(() => undefined);
+    await handMade.remove();
     await lab.stop();
   }
 }
