@@ -1,11 +1,12 @@
 // `neutrino lab up|vm|exec|down`: a throwaway lab of simulated hosts and VMs in network namespaces
-// (src/lab). `up` runs the lab's server and agents in the foreground until interrupted (then removes
-// everything); `vm`, `exec` and `down` act on a lab that is up, found by its name.
+// (src/lab). `up` stays in the foreground until interrupted (then removes everything): with RabbitMQ
+// installed it runs a private broker, the server and one agent per host as separate processes; without
+// it, the server and agents in its own process on an in-process bus. `vm`, `exec` and `down` act on a
+// lab that is up, found by its name; `down` also cleans up after an `up` that crashed.
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { labPrefix, labUp, pidAlive, readLabState, removeLabDir } from '../lab/run.js';
-import { destroyLab } from '../lab/topology.js';
+import { rabbitInstalled } from '../lab/processes.js';
+import { labCleanup, labUp, labUpProcesses, pidAlive, readLabState } from '../lab/run.js';
 import { plugVif, VifError } from './vif.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -45,25 +46,33 @@ export function registerLabCommands(program: Command): void {
 
   lab
     .command('up')
-    .description('build the lab and run its server and one Linux bridge agent per host until interrupted')
+    .description(
+      'build the lab and run its server and one Linux bridge agent per host (separate processes on a private RabbitMQ when installed) until interrupted',
+    )
     .option('--name <name>', 'lab name', 'lab')
     .option('--hosts <n>', 'number of simulated hosts', '2')
     .option('--port <port>', 'API port on 127.0.0.1', '9696')
     .action(async (f: { name: string; hosts: string; port: string }) => {
-      const running = await labUp({
+      const options = {
         name: f.name,
         hosts: Number(f.hosts),
         port: Number(f.port),
-        log: (m) => process.stderr.write(`${m}\n`),
-      });
+        log: (m: string) => process.stderr.write(`${m}\n`),
+      };
+      const running = rabbitInstalled() ? await labUpProcesses(options) : await labUp(options);
       const { state } = running;
       console.log(`lab ${state.name} is up: API ${state.url} (noauth)`);
+      console.log(`  transport: ${state.transport}${rabbitInstalled() ? '' : ' (RabbitMQ is not installed)'}`);
+      for (const p of state.processes ?? []) console.log(`  ${p.name}: pid ${p.pid}`);
       for (const h of state.hosts) console.log(`  host ${h.name}: namespace ${h.netns}, VTEP ${h.localIp}`);
       console.log(`add VMs: neutrino lab vm NAME --lab ${state.name} --host h1 --network NET [--cidr CIDR]`);
+      // Separate processes leave nothing here to keep the event loop alive: wait for a signal.
+      const keepAlive = setInterval(() => undefined, 1 << 30);
       let stopping = false;
       const stop = async () => {
         if (stopping) return;
         stopping = true;
+        clearInterval(keepAlive);
         await running.stop();
         process.exit(0);
       };
@@ -112,17 +121,10 @@ export function registerLabCommands(program: Command): void {
 
   lab
     .command('down')
-    .description('stop the lab and remove its namespaces, links and state')
+    .description('stop the lab (its processes by PID, its broker) and remove its namespaces, links and state')
     .option('--lab <name>', 'lab name', 'lab')
     .action(async (f: { lab: string }) => {
-      const state = readLabState(f.lab);
-      if (state && pidAlive(state.pid)) {
-        process.kill(state.pid, 'SIGTERM');
-        const deadline = Date.now() + 15_000;
-        while (pidAlive(state.pid) && Date.now() < deadline) await sleep(100);
-      }
-      await destroyLab(labPrefix(f.lab));
-      removeLabDir(f.lab);
+      await labCleanup(f.lab);
       console.log(`lab ${f.lab} is down`);
     });
 }

@@ -1,24 +1,45 @@
-// `neutrino lab up`: a lab of simulated hosts (topology.ts) with everything running in this one
-// process — the server (noauth, SQLite in the lab's state directory) and one Linux bridge agent per
-// host, each wiring its host's namespace — on an in-process bus, so no broker is needed. The lab's
-// state file tells `lab vm|exec|down` (other processes) where the API is and which namespaces are
-// whose. (The data-plane tests run the same topology with separate processes over RabbitMQ.)
+// `neutrino lab up`: a lab of simulated hosts (topology.ts), its server (noauth, SQLite in the lab's
+// state directory) and one Linux bridge agent per host, each wiring its host's namespace. With
+// RabbitMQ installed (labUpProcesses) they are separate processes on a private broker (processes.ts);
+// without it (labUp, also what bench/wiring.ts uses) everything runs in this one process on an
+// in-process bus. The lab's state file tells `lab vm|exec|down` (other processes) where the API is,
+// which namespaces are whose and which PIDs and broker to stop (labCleanup).
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { L2Agent } from '../agents/common/l2-agent.js';
 import { AGENT_TYPE_LINUXBRIDGE, LinuxBridgeBackend } from '../agents/linuxbridge/backend.js';
 import { buildNeutrino } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { openTransport, type Transport } from '../rpc/index.js';
+import {
+  type LabProcess,
+  processAlive,
+  spawnNeutrino,
+  startBroker,
+  stopBroker,
+  stopProcesses,
+  tail,
+  waitFor,
+  writeAgentConf,
+  writeServerConf,
+} from './processes.js';
 import { destroyLab, type LabHost, LabTopology } from './topology.js';
 
 export interface LabState {
   name: string;
   prefix: string;
   url: string;
+  /** The `lab up` process. */
   pid: number;
   hosts: LabHost[];
+  /** The transport, as `lab up` states it. */
+  transport?: string;
+  /** The lab's server and agent processes (RabbitMQ labs), stopped by PID. */
+  processes?: LabProcess[];
+  /** The private broker's directory (RabbitMQ labs), stopped with scripts/rabbitmq.sh stop. */
+  broker?: string;
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,15}$/;
@@ -56,6 +77,84 @@ export const pidAlive = (pid: number): boolean => {
   }
 };
 
+/** Stops and removes everything of the lab `name`: its `lab up` process, the server and agent
+ * processes by PID, the broker, every namespace and the state directory. Idempotent; also cleans up
+ * after a `lab up` that crashed or was killed. */
+export async function labCleanup(name: string): Promise<void> {
+  const dir = labDir(name);
+  const state = readLabState(name);
+  if (state && state.pid !== process.pid && processAlive(state.pid)) {
+    process.kill(state.pid, 'SIGTERM');
+    const deadline = Date.now() + 20_000;
+    while (processAlive(state.pid) && Date.now() < deadline) await sleep(100);
+  }
+  await stopProcesses(state?.processes ?? []);
+  await stopBroker(state?.broker ?? join(dir, 'broker'));
+  await destroyLab(labPrefix(name));
+  removeLabDir(name);
+}
+
+const writeState = (state: LabState): void =>
+  writeFileSync(join(labDir(state.name), 'lab.json'), `${JSON.stringify(state, null, 2)}\n`);
+
+export interface ProcessLab {
+  state: LabState;
+  stop(): Promise<void>;
+}
+
+/** The lab as separate processes on a private RabbitMQ broker; stop() takes all of it down again. */
+export async function labUpProcesses({ name, hosts, port, log = () => undefined }: LabOptions): Promise<ProcessLab> {
+  const prior = readLabState(name);
+  if (prior && pidAlive(prior.pid)) throw new Error(`lab ${name} is already up (pid ${prior.pid}); 'neutrino lab down' first`);
+  await labCleanup(name); // leftovers of a lab whose `lab up` was killed
+  const dir = labDir(name);
+  mkdirSync(dir, { recursive: true });
+  const prefix = labPrefix(name);
+  const topology = new LabTopology(prefix);
+  const url = `http://127.0.0.1:${port}`;
+  const broker = join(dir, 'broker');
+  const state: LabState = { name, prefix, url, pid: process.pid, hosts: topology.hosts, processes: [], broker };
+  const procs = state.processes as LabProcess[];
+  writeState(state);
+  const stop = () => labCleanup(name);
+  const exited = (p: LabProcess) => (processAlive(p.pid) ? undefined : `${p.name} exited:\n${tail(dir, p.name)}`);
+  try {
+    await topology.createUnderlay();
+    for (let i = 1; i <= hosts; i++) await topology.addHost(i, `h${i}`);
+    writeState(state);
+    log(`lab ${name}: starting a private RabbitMQ broker in ${broker}`);
+    const transportUrl = await startBroker(broker);
+    state.transport = `RabbitMQ ${transportUrl} (private broker, ${broker})`;
+    const server = spawnNeutrino(dir, 'server', ['all-in-one', '--config-file', writeServerConf(dir, transportUrl, port)]);
+    procs.push(server);
+    writeState(state);
+    await waitFor(
+      'the lab server',
+      async () => (await fetch(`${url}/v2.0/networks`)).ok,
+      () => exited(server),
+    );
+    for (const h of topology.hosts) {
+      procs.push(
+        spawnNeutrino(dir, `agent-${h.name}`, ['agent', 'linuxbridge', '--config-file', writeAgentConf(dir, transportUrl, h)]),
+      );
+      writeState(state);
+    }
+    await waitFor(
+      'the lab agents',
+      async () => {
+        const r = await fetch(`${url}/v2.0/agents`);
+        const agents = ((await r.json()) as { agents: Array<{ host: string; alive: boolean }> }).agents;
+        return topology.hosts.every((h) => agents.some((a) => a.host === h.name && a.alive));
+      },
+      () => procs.map(exited).find((why) => why !== undefined),
+    );
+    return { state, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 export interface LabOptions {
   name: string;
   hosts: number;
@@ -83,9 +182,8 @@ export async function labUp({ name, hosts, port, log = () => undefined }: LabOpt
   const prior = readLabState(name);
   if (prior && pidAlive(prior.pid)) throw new Error(`lab ${name} is already up (pid ${prior.pid}); 'neutrino lab down' first`);
   const prefix = labPrefix(name);
-  await destroyLab(prefix); // leftovers of a lab whose process was killed
+  await labCleanup(name); // leftovers of a lab whose process was killed
   const dir = labDir(name);
-  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const topology = new LabTopology(prefix);
   const bus = `local://neutrino-lab-${name}`;
@@ -153,8 +251,15 @@ export async function labUp({ name, hosts, port, log = () => undefined }: LabOpt
     await server.app.listen({ host: '127.0.0.1', port });
     const url = `http://127.0.0.1:${port}`;
     for (const h of topology.hosts) await startAgent(h);
-    const state: LabState = { name, prefix, url, pid: process.pid, hosts: topology.hosts };
-    writeFileSync(join(dir, 'lab.json'), `${JSON.stringify(state, null, 2)}\n`);
+    const state: LabState = {
+      name,
+      prefix,
+      url,
+      pid: process.pid,
+      hosts: topology.hosts,
+      transport: `in-process bus ${bus} (server and agents in this process)`,
+    };
+    writeState(state);
     const restartAgent = async (host: string): Promise<LabAgent> => {
       const old = agents.get(host);
       const h = topology.hosts.find((x) => x.name === host);
