@@ -23,6 +23,8 @@ describe('neutrino lab', { skip: notRoot }, () => {
     up = await ServerProcess.start(['node', BIN, 'lab', 'up', '--name', name, '--hosts', '2', '--port', String(port)], {
       url: `http://127.0.0.1:${port}`,
       ready: (s) => s.log.includes('is up'),
+      // With RabbitMQ installed the lab starts a broker, the server and an agent process per host.
+      deadlineMs: 120_000,
     });
     const v1 = await neutrino(['vm', 'v1', '--host', 'h1', '--network', 'blue', '--cidr', '10.40.0.0/24', '--ip', '10.40.0.11']);
     assert.equal(v1.code, 0, v1.stderr + up.log);
