@@ -29,22 +29,11 @@
 // last one JSON object with every figure.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
-import { answers, childEnv, freePort, run, ServerProcess } from '../test/fixtures/process.js';
+import { answers, childEnv, freePort, keystoneMissing, run, ServerProcess } from '../test/fixtures/process.js';
 import {
   apiPhases,
   BIN,
@@ -266,24 +255,6 @@ const keystoneEnv = () =>
     KEYSTONE_SERVICE_PASSWORD: KEYSTONE_PASSWORDS.service,
     KEYSTONE_USER_PASSWORD: KEYSTONE_PASSWORDS.user,
   });
-
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((d) => {
-    try {
-      accessSync(join(d, cmd), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function keystoneMissing(): string[] {
-  const missing: string[] = [];
-  if (!onPath('keystone-manage')) missing.push('keystone');
-  if (!onPath('uwsgi') || !existsSync('/usr/lib/uwsgi/plugins/python3_plugin.so')) missing.push('uwsgi-plugin-python3');
-  return missing;
-}
 
 interface Keystone {
   url: string;

@@ -1,7 +1,7 @@
 // `bridge` (iproute2) forwarding database: reads as JSON (`bridge -j fdb show`), writes as one
 // `bridge -batch -`, optionally in a network namespace.
-import { check, execRunner, type Runner } from './exec.js';
-import type { Command, ToolOptions } from './ip.js';
+import { check } from './exec.js';
+import { type Command, NetnsTool } from './ip.js';
 import * as v from './validate.js';
 
 /** One entry of `bridge -j fdb show`. */
@@ -15,19 +15,7 @@ export interface FdbRow {
   state?: string;
 }
 
-export class Bridge {
-  readonly netns?: string;
-  private readonly run: Runner;
-
-  constructor({ netns, run = execRunner }: ToolOptions = {}) {
-    this.netns = netns === undefined || netns === '' ? undefined : v.netns(netns);
-    this.run = run;
-  }
-
-  private base(): string[] {
-    return this.netns ? ['-n', this.netns] : [];
-  }
-
+export class Bridge extends NetnsTool {
   /** The FDB, of one device or all. */
   async fdb(dev?: string): Promise<FdbRow[]> {
     const out = await check(this.run, 'bridge', [...this.base(), '-j', 'fdb', 'show', ...(dev ? ['dev', v.device(dev)] : [])]);

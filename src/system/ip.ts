@@ -45,19 +45,22 @@ export interface ToolOptions {
 
 export type Command = readonly string[];
 
-export class Ip {
+/** An iproute2 tool (`ip`, `bridge`) bound to a namespace (`-n NS`) and a runner. */
+export abstract class NetnsTool {
   readonly netns?: string;
-  private readonly run: Runner;
+  protected readonly run: Runner;
 
   constructor({ netns, run = execRunner }: ToolOptions = {}) {
     this.netns = netns === undefined || netns === '' ? undefined : v.netns(netns);
     this.run = run;
   }
 
-  private base(): string[] {
+  protected base(): string[] {
     return this.netns ? ['-n', this.netns] : [];
   }
+}
 
+export class Ip extends NetnsTool {
   private async json<T>(args: string[]): Promise<T> {
     const out = await check(this.run, 'ip', [...this.base(), '-j', ...args]);
     return (out.trim() ? JSON.parse(out) : []) as T;

@@ -6,12 +6,12 @@
 // Needs keystone, uwsgi-plugin-python3 and python3-openstackclient (apt); skipped without them,
 // failed without them when CI is set. Runs the compiled CLI (bin/neutrino.js → dist/).
 import assert from 'node:assert/strict';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { childEnv, freePort, type RunResult, run, ServerProcess } from '../fixtures/process.js';
+import { childEnv, freePort, keystoneMissing, onPath, type RunResult, run, ServerProcess } from '../fixtures/process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(ROOT, 'bin/neutrino.js');
@@ -25,22 +25,9 @@ const PASSWORDS = { admin: 'admin-pw-t', service: 'neutron-pw-t', user: 'user-pw
 const TOKEN_CACHE_TIME = 1;
 const HTTP_CONNECT_TIMEOUT = 5;
 
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((d) => {
-    try {
-      accessSync(join(d, cmd), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** What this test needs that is not installed, as an apt-get hint; empty when all is there. */
 function missingTools(): string[] {
-  const missing: string[] = [];
-  if (!onPath('keystone-manage')) missing.push('keystone');
-  if (!onPath('uwsgi') || !existsSync('/usr/lib/uwsgi/plugins/python3_plugin.so')) missing.push('uwsgi-plugin-python3');
+  const missing = keystoneMissing();
   if (!onPath('openstack')) missing.push('python3-openstackclient');
   return missing;
 }
