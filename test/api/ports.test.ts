@@ -183,26 +183,28 @@ describe('explicit fixed IPs', () => {
   let slaac: Obj;
   before(async () => {
     net = await s.network();
-    sub = await s.subnet(net.id, '10.20.0.0/24');
+    // Automatic addresses come from .2-.200 (randomly on PostgreSQL), so the explicit ones the
+    // tests pick above .200 are never taken by chance.
+    sub = await s.subnet(net.id, '10.20.0.0/24', { allocation_pools: [{ start: '10.20.0.2', end: '10.20.0.200' }] });
     slaac = await s.subnet(net.id, '2001:db8:20::/64', { ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' });
     const otherNet = await s.network();
     other = await s.subnet(otherNet.id, '10.21.0.0/24');
   });
 
   test('by ip_address, by subnet_id, by both, two on one subnet; SLAAC added anyway', async () => {
-    const a = await s.port(net.id, { fixed_ips: [{ ip_address: '10.20.0.10' }] });
+    const a = await s.port(net.id, { fixed_ips: [{ ip_address: '10.20.0.210' }] });
     assert.deepEqual(a.fixed_ips, [
-      { subnet_id: sub.id, ip_address: '10.20.0.10' },
+      { subnet_id: sub.id, ip_address: '10.20.0.210' },
       { subnet_id: slaac.id, ip_address: eui64('2001:db8:20:0', a.mac_address) },
     ]);
     const b = await s.port(net.id, { fixed_ips: [{ subnet_id: sub.id }] });
     const v4b = b.fixed_ips.filter((x: Obj) => x.subnet_id === sub.id);
     assert.equal(v4b.length, 1);
-    assert.ok(inRange(v4b[0].ip_address, '10.20.0.2', '10.20.0.254'));
-    const c = await s.port(net.id, { fixed_ips: [{ subnet_id: sub.id, ip_address: '10.20.0.11' }, { subnet_id: sub.id }] });
+    assert.ok(inRange(v4b[0].ip_address, '10.20.0.2', '10.20.0.200'));
+    const c = await s.port(net.id, { fixed_ips: [{ subnet_id: sub.id, ip_address: '10.20.0.211' }, { subnet_id: sub.id }] });
     const v4c = c.fixed_ips.filter((x: Obj) => x.subnet_id === sub.id).map((x: Obj) => x.ip_address);
     assert.equal(v4c.length, 2);
-    assert.ok(v4c.includes('10.20.0.11'));
+    assert.ok(v4c.includes('10.20.0.211'));
     assert.notEqual(v4c[0], v4c[1]);
     // The gateway address is not reserved against explicit requests (Neutron allows it).
     const g = await s.port(net.id, { fixed_ips: [{ ip_address: '10.20.0.1' }] });
@@ -254,13 +256,13 @@ describe('explicit fixed IPs', () => {
   });
 
   test('duplicate address → 409 IpAddressAlreadyAllocated; duplicate in one request → 400', async () => {
-    await s.port(net.id, { fixed_ips: [{ ip_address: '10.20.0.30' }] });
-    const r = await postPort({ network_id: net.id, fixed_ips: [{ ip_address: '10.20.0.30' }] });
+    await s.port(net.id, { fixed_ips: [{ ip_address: '10.20.0.230' }] });
+    const r = await postPort({ network_id: net.id, fixed_ips: [{ ip_address: '10.20.0.230' }] });
     expectError(r, 409, 'IpAddressAlreadyAllocated');
-    assert.equal(r.body.NeutronError.message, `IP address 10.20.0.30 already allocated in subnet ${sub.id}`);
-    const r2 = await postPort({ network_id: net.id, fixed_ips: [{ ip_address: '10.20.0.31' }, { ip_address: '10.20.0.31' }] });
+    assert.equal(r.body.NeutronError.message, `IP address 10.20.0.230 already allocated in subnet ${sub.id}`);
+    const r2 = await postPort({ network_id: net.id, fixed_ips: [{ ip_address: '10.20.0.231' }, { ip_address: '10.20.0.231' }] });
     expectError(r2, 400, 'HTTPBadRequest');
-    assert.equal(r2.body.NeutronError.message, "Invalid input for fixed_ips. Reason: Duplicate IP address '10.20.0.31'.");
+    assert.equal(r2.body.NeutronError.message, "Invalid input for fixed_ips. Reason: Duplicate IP address '10.20.0.231'.");
   });
 
   test('explicit address on a SLAAC subnet → 400 AllocationOnAutoAddressSubnet', async () => {
@@ -275,9 +277,9 @@ describe('explicit fixed IPs', () => {
   });
 
   test('invalid ip_address or subnet_id syntax → 400', async () => {
-    const r = await postPort({ network_id: net.id, fixed_ips: [{ ip_address: '10.20.0.300' }] });
+    const r = await postPort({ network_id: net.id, fixed_ips: [{ ip_address: '10.20.0.2300' }] });
     expectError(r, 400, 'HTTPBadRequest');
-    assert.equal(r.body.NeutronError.message, "Invalid input for fixed_ips. Reason: '10.20.0.300' is not a valid IP address.");
+    assert.equal(r.body.NeutronError.message, "Invalid input for fixed_ips. Reason: '10.20.0.2300' is not a valid IP address.");
     const r2 = await postPort({ network_id: net.id, fixed_ips: [{ subnet_id: 'nope' }] });
     expectError(r2, 400, 'HTTPBadRequest');
     assert.equal(r2.body.NeutronError.message, "Invalid input for fixed_ips. Reason: 'nope' is not a valid UUID.");
