@@ -3,7 +3,7 @@
 import { badRequest, NeutronError } from '../common/errors.js';
 import type { ListOptions, TagFilters } from '../db/store.js';
 import type { ResourceDef } from '../resources/types.js';
-import { converters } from './validation/converters.js';
+import { converters } from '../validation/converters.js';
 
 export type RawQuery = Record<string, string | string[] | undefined>;
 
