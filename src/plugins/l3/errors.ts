@@ -1,7 +1,7 @@
 // The L3 service's errors, with neutron-lib's type names, status codes and words (its
 // exceptions/l3.py, extraroute.py, flavors.py and neutron's l3agentscheduler/auto_allocate).
 
-import { pyStr } from '../../api/validation/validators.js';
+import { pyStr } from '../../validation/validators.js';
 import { NeutronError } from '../../common/errors.js';
 
 const e = (type: string, status: number, message: string) => new NeutronError(type, status, message);

@@ -4,7 +4,7 @@
 // the router's lock, so two concurrent interface additions see each other's ports; agents are told
 // after commit.
 
-import { validators } from '../../api/validation/validators.js';
+import { validators } from '../../validation/validators.js';
 import { NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import { cidrContains, ipToBigint, ipVersionOf, normalizeIp } from '../../ipam/address.js';
