@@ -1,8 +1,8 @@
 // The L3 service's errors, with neutron-lib's type names, status codes and words (its
 // exceptions/l3.py, extraroute.py, flavors.py and neutron's l3agentscheduler/auto_allocate).
 
-import { pyStr } from '../../validation/validators.js';
 import { NeutronError } from '../../common/errors.js';
+import { pyStr } from '../../validation/validators.js';
 
 const e = (type: string, status: number, message: string) => new NeutronError(type, status, message);
 

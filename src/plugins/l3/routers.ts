@@ -4,12 +4,12 @@
 // the router's lock, so two concurrent interface additions see each other's ports; agents are told
 // after commit.
 
-import { validators } from '../../validation/validators.js';
 import { NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import { cidrContains, ipToBigint, ipVersionOf, normalizeIp } from '../../ipam/address.js';
 import { UNSET } from '../../resources/types.js';
 import { DEVICE_OWNER } from '../../rpc/contract.js';
+import { validators } from '../../validation/validators.js';
 import type { Context } from '../context.js';
 import type { NetworkService } from '../core/networks.js';
 import { PortChanges, type PortService } from '../core/ports.js';

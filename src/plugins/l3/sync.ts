@@ -3,7 +3,7 @@
 // floating IPs, extra routes), binding the routers' ports to the asking agent's host first, as
 // _ensure_host_set_on_ports does, so that host's L2 agent wires them; get_router_ids (scheduling
 // unhosted routers to the agent, as router_auto_schedule does) and update_floatingip_statuses.
-import { SERVICE_PLUGIN_TYPES } from '../../validation/validators.js';
+
 import type { DB } from '../../db/connection.js';
 import type { Store } from '../../db/store.js';
 import {
@@ -16,6 +16,7 @@ import {
 } from '../../rpc/contract.js';
 import { RemoteFault } from '../../rpc/errors.js';
 import type { L3PluginRpcHandlers } from '../../rpc/index.js';
+import { SERVICE_PLUGIN_TYPES } from '../../validation/validators.js';
 import { adminContext } from '../context.js';
 import type { PortService } from '../core/ports.js';
 import type { Logger } from '../ml2/mech-manager.js';
