@@ -63,8 +63,8 @@ export class L3Api {
     readonly autoAllocator: AutoAllocator,
   ) {}
 
-  private async agent(ctx: Context, id: string): Promise<Agent> {
-    const [agent] = await this.deps.agents.getAgents({ id: [id] });
+  private async agent(ctx: Context, id: string, db = this.deps.store.db): Promise<Agent> {
+    const [agent] = await this.deps.agents.getAgents({ id: [id] }, db);
     if (!agent || !ctx.policy.allows('get_agent', agent as unknown as Dict)) throw l3Errors.agentNotFound(id);
     return agent;
   }
@@ -83,7 +83,7 @@ export class L3Api {
       this.deps.store,
       async (db) => {
         const router = await this.routers.visible(db, admin, routerId);
-        const agent = await this.agent(ctx, agentId);
+        const agent = await this.agent(ctx, agentId, db);
         return (await this.scheduler.addRouterToAgent(db, agent, router)) ? agent : undefined;
       },
       [`router:${routerId}`],
