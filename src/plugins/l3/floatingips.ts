@@ -118,6 +118,14 @@ export class FloatingIpService extends BaseService {
       chosen = v4[0];
     }
     const subnet = await db.selectFrom('subnets').selectAll().where('id', '=', chosen.subnet_id).executeTakeFirstOrThrow();
+    const found = await this.routerFor(db, port, subnet, fip.floating_network_id as string);
+    // Lock the router's row (interface and gateway removals update it too), then look again: a
+    // removal that committed meanwhile is seen, one that comes later sees this floating IP.
+    await db
+      .updateTable('routers')
+      .set((eb) => ({ status: eb.ref('status') }))
+      .where('id', '=', found)
+      .execute();
     const routerId = await this.routerFor(db, port, subnet, fip.floating_network_id as string);
     return { port_id: port.id as string, fixed_ip_address: chosen.ip_address, router_id: routerId };
   }

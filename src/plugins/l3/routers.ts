@@ -54,6 +54,16 @@ const interfaceInfo = (routerId: string, port: Dict, subnets: Dict[], last = tru
   subnet_ids: subnets.map((s) => s.id as string),
 });
 
+/** Locks a router's row for the rest of the transaction (a no-op update), as floating IP
+ * associations do: an association and the removal of what it goes through take turns. */
+async function lockRouterRow(db: DB, id: string): Promise<void> {
+  await db
+    .updateTable('routers')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('id', '=', id)
+    .execute();
+}
+
 /** A router's columns that an update may change (the rest are virtual or fixed). */
 const COLUMNS = ['name', 'admin_state_up', 'description', 'ha', 'distributed', 'routes'];
 
@@ -179,6 +189,7 @@ export class RouterService extends BaseService {
         portChanges = new PortChanges();
         const obj = await this.fetchForWrite(db, ctx, id, 'update', changes);
         this.checkRevision(obj, ifRevision);
+        await lockRouterRow(db, id);
         await this.checkMigration(db, obj, changes);
         const cols: Dict = {};
         for (const k of COLUMNS) if (k in changes) cols[k] = changes[k];
@@ -204,6 +215,7 @@ export class RouterService extends BaseService {
         changes = new PortChanges();
         const obj = await this.fetchForWrite(db, ctx, id, 'delete');
         this.checkRevision(obj, ifRevision);
+        await lockRouterRow(db, id);
         await this.removeAll(db, obj, changes);
       },
       [`router:${id}`],
@@ -635,6 +647,7 @@ export class RouterService extends BaseService {
         const router = await this.fetch(db, ctx, routerId);
         const { portId, subnetId } = this.interfaceArgs(body, true);
         await this.authorizeAction(db, ctx, 'remove_router_interface', router);
+        await lockRouterRow(db, routerId);
         const result = portId
           ? await this.detachPort(db, router, portId, subnetId, changes)
           : await this.detachSubnet(db, ctx, router, subnetId as string, changes);
