@@ -448,7 +448,7 @@ export interface L3PluginMethods {
     args: { router_id: string; fip_statuses: Record<string, FloatingIpStatus> };
     result: null;
   };
-  /** The service plugins loaded (Neutron's aliases: 'router', …). */
+  /** The service plugins loaded: Neutron's plugin types ('CORE', 'L3_ROUTER_NAT', …). */
   get_service_plugin_list: { args: Record<string, never>; result: string[] };
 }
 
