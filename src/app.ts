@@ -153,6 +153,7 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       services,
       auth: authenticator(cfg),
       logger: options.logger,
+      maxBodySize: opt.int(cfg, 'oslo_middleware', 'max_request_body_size'),
       settings: {
         filterValidation: opt.bool(cfg, 'DEFAULT', 'filter_validation'),
         paginationMaxLimit: opt.int(cfg, 'DEFAULT', 'pagination_max_limit'),

@@ -182,10 +182,17 @@ function verifyDictKeys(expected: string[], target: unknown, strict = true): str
 
 // --- strings -------------------------------------------------------------------
 
-export function validateString(data: unknown, maxLen?: unknown): string | null {
+/** neutron-lib's validate_string: a string, at most maxLen code points. */
+function pyString(data: unknown, maxLen?: unknown): string | null {
   if (typeof data !== 'string') return `${q(data)} is not a valid string`;
   if (typeof maxLen === 'number' && pyLen(data) > maxLen) return `'${data}' exceeds maximum length of ${maxLen}`;
   return null;
+}
+
+export function validateString(data: unknown, maxLen?: unknown): string | null {
+  // PostgreSQL's text cannot hold U+0000 (Neutron on it answers 500); refused on every backend alike.
+  if (typeof data === 'string' && data.includes('\u0000')) return `${q(data)} contains a NUL character`;
+  return pyString(data, maxLen);
 }
 
 export function validateNotEmptyString(data: unknown, maxLen?: unknown): string | null {
@@ -218,7 +225,8 @@ const isNameChar = (ch: string) => (ch.codePointAt(0) as number) < 0xffff && !/[
 const isNameEdgeChar = (ch: string) => isNameChar(ch) && !/\p{Zs}/u.test(ch);
 
 export function validateNameString(data: unknown, maxLen?: unknown): string | null {
-  const msg = validateString(data, maxLen);
+  // A NUL is not printable: the regex below refuses it in neutron-lib's words.
+  const msg = pyString(data, maxLen);
   if (msg) return msg;
   const s = data as string;
   // Python's '$' also matches before one final '\n', so 'abc\n' passes there.

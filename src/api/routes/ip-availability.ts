@@ -21,7 +21,8 @@ export function parseAvailabilityQuery(q: RawQuery): AvailabilityFilters {
   if (projects.length) f.project_id = projects;
   if (some('ip_version').length) {
     // A version that is not a number matches nothing, as the SQL comparison would.
-    f.ip_version = some('ip_version').map((v) => (/^\s*\d+\s*$/.test(v) ? Number(v) : -1));
+    // and so does one no integer column holds.
+    f.ip_version = some('ip_version').map((v) => (/^\s*\d+\s*$/.test(v) && Number(v) <= 2 ** 31 - 1 ? Number(v) : -1));
   }
   return f;
 }
