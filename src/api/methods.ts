@@ -2,11 +2,14 @@
 // path with a method it does not serve is 405 HTTPMethodNotAllowed (as Neutron answers PATCH,
 // HEAD, or POST on a member), not 404; and the OpenAPI document is checked against this list.
 import type { FastifyInstance } from 'fastify';
+import type { OperationDoc } from './openapi/document.js';
 
 export interface ServedRoute {
   method: string;
   /** Fastify's pattern: /v2.0/networks/:id */
   url: string;
+  /** What the route says about itself for the OpenAPI document (route config `openapi`). */
+  doc?: OperationDoc;
 }
 
 /** Fastify's ':param' pattern as a regular expression over a concrete path. */
@@ -27,9 +30,9 @@ export class RouteTable {
   /** Records every route registered on `app` from now on. */
   follow(app: FastifyInstance): void {
     app.addHook('onRoute', (r) => {
-      const undocumented = (r.config as { undocumented?: boolean } | undefined)?.undocumented === true;
+      const config = r.config as { undocumented?: boolean; openapi?: OperationDoc } | undefined;
       for (const method of Array.isArray(r.method) ? r.method : [r.method]) {
-        if (!undocumented) this.routes.push({ method, url: r.url });
+        if (config?.undocumented !== true) this.routes.push({ method, url: r.url, doc: config?.openapi });
         this.patterns.push({ method, re: patternOf(r.url) });
       }
     });

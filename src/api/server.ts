@@ -6,10 +6,12 @@ import { errors, httpNotFound, NeutronError } from '../common/errors.js';
 import type { Context } from '../plugins/context.js';
 import type { ResourceService } from '../plugins/service.js';
 import type { Registry } from '../resources/registry.js';
+import { VERSION } from '../version.js';
 import type { Authenticator } from './auth.js';
 import { parseJsonBody } from './json-body.js';
 import type { ListSettings } from './listing.js';
 import { RouteTable } from './methods.js';
+import { buildDocument } from './openapi/document.js';
 import type { Policy } from './policy/enforcer.js';
 import { registerResource } from './routes/resources.js';
 import { registerRoot } from './routes/root.js';
@@ -34,6 +36,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every method and URL pattern the server serves (the OpenAPI document must cover them). */
     servedRoutes: Array<{ method: string; url: string }>;
+    /** The OpenAPI 3 document of what is served (after every route is registered). */
+    openapi(): Record<string, unknown>;
   }
 }
 
@@ -89,6 +93,13 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     } catch (err) {
       done(err as Error, undefined);
     }
+  });
+
+  // With [DEFAULT] debug: each request as it arrives, with who sends it (noauth headers).
+  app.addHook('onRequest', async (req) => {
+    if (req.log.level !== 'debug' && req.log.level !== 'trace') return;
+    const who = req.headers['x-project-id'] ?? req.headers['x-tenant-id'];
+    req.log.debug(`received ${req.method} ${req.url}${who ? ` from project ${who}` : ''}`);
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -158,5 +169,22 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerResource(app, def, { services: opts.services, context, settings: opts.settings });
   }
   for (const register of opts.routes ?? []) register(app, context);
+
+  // The OpenAPI document of everything registered above (and itself), built once, when first asked.
+  let document: Record<string, unknown> | undefined;
+  app.get(
+    // Served at /v2.0/openapi.json: rewriteUrl strips the .json suffix, as from every path.
+    '/v2.0/openapi',
+    { config: { openapi: { summary: 'This API as an OpenAPI 3 document', response: { type: 'object' } } } },
+    async (req) => {
+      await context(req);
+      document ??= buildDocument(opts.registry, routes.routes, VERSION);
+      return document;
+    },
+  );
+  app.decorate('openapi', () => {
+    document ??= buildDocument(opts.registry, routes.routes, VERSION);
+    return document;
+  });
   return app;
 }

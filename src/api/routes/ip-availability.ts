@@ -45,16 +45,26 @@ export function registerIpAvailability(
   const base = '/v2.0/network-ip-availabilities';
   const send = (reply: FastifyReply, body: unknown) => reply.type('application/json').send(jsonWithBigints(body));
 
-  app.get(base, async (req, reply) => {
-    const ctx = await context(req);
-    const q = req.query as RawQuery;
-    const filters = parseAvailabilityQuery(q);
-    const fields = parseFields(q);
-    const items = ctx.isAdmin ? await service.list(filters) : [];
-    return send(reply, { network_ip_availabilities: items.map((i) => pick(i, fields)) });
-  });
+  const list = { type: 'object', properties: { network_ip_availabilities: { type: 'array', items: { type: 'object' } } } };
+  const filters = Object.fromEntries([...FILTERS, 'fields'].map((k) => [k, { type: 'string' }]));
+  app.get(
+    base,
+    { config: { openapi: { summary: 'IP usage of every network (admin)', query: filters, response: list } } },
+    async (req, reply) => {
+      const ctx = await context(req);
+      const q = req.query as RawQuery;
+      const filters = parseAvailabilityQuery(q);
+      const fields = parseFields(q);
+      const items = ctx.isAdmin ? await service.list(filters) : [];
+      return send(reply, { network_ip_availabilities: items.map((i) => pick(i, fields)) });
+    },
+  );
 
-  app.get<{ Params: { id: string } }>(`${base}/:id`, async (req, reply) => {
+  const one = { type: 'object', properties: { network_ip_availability: { type: 'object' } } };
+  const show = {
+    config: { openapi: { summary: "A network's IP usage (admin)", query: { fields: { type: 'string' } }, response: one } },
+  };
+  app.get<{ Params: { id: string } }>(`${base}/:id`, show, async (req, reply) => {
     const ctx = await context(req);
     const item = await service.get(req.params.id);
     if (!ctx.isAdmin) throw httpNotFound();
