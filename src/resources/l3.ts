@@ -127,7 +127,8 @@ export const serviceProfiles: ResourceDef = {
     id: id(),
     description: attr('PUVFS', { default: '', validate: { type: 'type:string_or_none', arg: 1024 } }),
     driver: attr('PUVFS', { default: '', validate: { type: 'type:string', arg: 1024 } }),
-    metainfo: attr('PUVS', { default: '' }),
+    // Neutron keeps it as text; anything but a string is refused rather than stored as a repr.
+    metainfo: attr('PUVS', { default: '', validate: { type: 'type:string', arg: 4096 } }),
     enabled: bool('PUVFS', true, { convertTo: 'convert_to_boolean_if_not_none' }),
   },
 };
@@ -141,7 +142,8 @@ export const serviceProviders: ResourceDef = {
   taggable: false,
   allowBulk: false,
   allowPagination: true,
-  allowSorting: true,
+  // No attribute of a provider is a sort key.
+  allowSorting: false,
   attributes: {
     service_type: attr('VF'),
     name: attr('VF'),
