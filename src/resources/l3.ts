@@ -77,7 +77,7 @@ export const floatingips: ResourceDef = {
 export const floatingipPools: ResourceDef = {
   collection: 'floatingip_pools',
   member: 'floatingip_pool',
-  path: 'floatingip_pools',
+  path: 'floatingip-pools',
   table: 'subnets',
   standardAttrs: false,
   taggable: false,
