@@ -21,6 +21,17 @@ export function registerL3(
   const agentsDef = registry.byCollection.get('agents');
   const agentsView = agentsDef ? new Renderer(agentsDef) : undefined;
 
+  // Neutron serves the pools at floatingip-pools; issue 10 names them floatingip_pools: both answer.
+  const poolsDef = registry.byCollection.get('floatingip_pools');
+  if (poolsDef) {
+    const poolsView = new Renderer(poolsDef);
+    app.get('/v2.0/floatingip_pools', async (req) => {
+      const ctx = await context(req);
+      const pools = await l3.pools.list(ctx, { filters: {}, sorts: [] });
+      return { floatingip_pools: poolsView.renderAll(ctx, pools, parseFields(req.query as RawQuery)) };
+    });
+  }
+
   app.get<{ Params: { id: string } }>('/v2.0/agents/:id/l3-routers', async (req) => {
     const ctx = await context(req);
     return { routers: routersView.renderAll(ctx, await l3.routersOnAgent(ctx, req.params.id)) };

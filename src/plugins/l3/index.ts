@@ -61,6 +61,7 @@ export class L3Api {
     readonly scheduler: L3Scheduler,
     readonly notify: L3Notify,
     readonly autoAllocator: AutoAllocator,
+    readonly pools: FloatingIpPoolService,
   ) {}
 
   private async agent(ctx: Context, id: string, db = this.deps.store.db): Promise<Agent> {
@@ -159,15 +160,16 @@ export function createL3(registry: Registry, deps: L3Deps, cfg: Config): L3Plugi
   });
   const autoAllocator = new AutoAllocator({ store: deps.store, networks: deps.networks, subnets: deps.subnets, routers });
   const rpc = new L3Rpc({ store: deps.store, routers, ports: deps.ports, fips, scheduler, settings, log: deps.log });
+  const pools = new FloatingIpPoolService(def('floatingip_pools'), deps.store);
   const services = new Map<string, ResourceService>([
     ['routers', routers],
     ['floatingips', fips],
-    ['floatingip_pools', new FloatingIpPoolService(def('floatingip_pools'), deps.store)],
+    ['floatingip_pools', pools],
     ['flavors', flavors],
     ['service_profiles', profiles],
     ['service_providers', new ServiceProviderService(def('service_providers'))],
   ]);
-  const api = new L3Api(deps, routers, flavors, scheduler, notify, autoAllocator);
+  const api = new L3Api(deps, routers, flavors, scheduler, notify, autoAllocator, pools);
   const start = () => {
     if (!settings.allowAutomaticFailover) return () => {};
     // Neutron checks every agent_down_time / 2 seconds.
