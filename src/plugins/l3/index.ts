@@ -174,9 +174,12 @@ export function createL3(registry: Registry, deps: L3Deps, cfg: Config): L3Plugi
     if (!settings.allowAutomaticFailover) return () => {};
     // Neutron checks every agent_down_time / 2 seconds.
     const every = Math.max(1, Math.floor(settings.agentDownTime / 2)) * 1000;
+    // As Neutron's wait_down_agents: after a (re)start, agents get twice agent_down_time to report
+    // before any of them counts as dead.
+    const since = Date.now();
     let running = false;
     const timer = setInterval(() => {
-      if (running) return;
+      if (running || Date.now() - since < settings.agentDownTime * 2000) return;
       running = true;
       scheduler
         .rescheduleFromDeadAgents()
