@@ -291,3 +291,36 @@ describe('routers and L3 agents (RPC)', () => {
     assert.equal((await hosting(r4.id))[0].host, 'net-a');
   });
 });
+
+describe('automatic failover (allow_automatic_l3agent_failover)', () => {
+  let s: TestServer;
+  after(() => s?.close());
+
+  it('moves a router off an agent that stopped reporting, on its own, and tells both hosts', async () => {
+    s = await TestServer.start([
+      ['DEFAULT', 'agent_down_time', '1'],
+      ['DEFAULT', 'allow_automatic_l3agent_failover', 'true'],
+    ]);
+    const t = s.neutrino.transport;
+    const a = new NoopL3Agent(t, { host: 'fa', intervalMs: 60_000 });
+    const b = new NoopL3Agent(t, { host: 'fb', intervalMs: 300 });
+    await a.start();
+    const r = await s.create('routers', 'router', { name: 'r' }, ALICE);
+    assert.deepEqual(await a.plugin.getRouterIds(), [r.id], 'scheduled to the only agent');
+    await b.start();
+    // Agent A heartbeats no more (its timer is a minute away); B keeps reporting.
+    const moved = await until(
+      async () => {
+        const hosting = (await s.get(`/v2.0/routers/${r.id}/l3-agents`, ADMIN)).body.agents;
+        return hosting[0]?.host === 'fb' ? hosting : undefined;
+      },
+      'the router moved to the live agent',
+      10_000,
+    );
+    assert.equal(moved.length, 1);
+    await until(async () => a.heard.some(([m]) => m === 'router_removed_from_agent'), 'router_removed_from_agent');
+    await until(async () => b.routers.has(r.id), 'the live agent serving the router');
+    await a.stop();
+    await b.stop();
+  });
+});
