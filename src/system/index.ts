@@ -6,4 +6,6 @@ export * from './ip.js';
 export * from './monitor.js';
 export * from './netns.js';
 export * from './nft.js';
+export * from './ofctl.js';
+export * from './ovsdb/index.js';
 export * as valid from './validate.js';
