@@ -9,7 +9,7 @@ import { apiWorkers, buildNeutrino, NOT_UP_TO_DATE, openConfiguredDatabase } fro
 import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
 import { DatabaseUrlError } from '../db/connection.js';
 import { isUpToDate, upgrade } from '../db/migrations.js';
-import { runLinuxBridgeAgent, runNoopAgent } from './agent.js';
+import { runLinuxBridgeAgent, runNoopAgent, runOvsAgent } from './agent.js';
 import { registerLabCommands } from './lab.js';
 import { plugVif, unplugVif, VifError } from './vif.js';
 import { superviseWorkers } from './workers.js';
@@ -117,6 +117,16 @@ export async function main(argv: string[]): Promise<void> {
   ).action(async (flags: CommonFlags) => {
     await runLinuxBridgeAgent(configFrom(flags));
   });
+  withCommonFlags(
+    agent
+      .command('openvswitch')
+      .description(
+        'the Open vSwitch agent: br-int with a local VLAN per network, br-tun (VXLAN/GRE/Geneve tunnels, l2population, ARP responder), physical bridges, flows in OpenFlow bundles; OVSDB spoken natively',
+      )
+      .option('--host <name>', '[DEFAULT] host: the host name ports are bound to'),
+  ).action(async (flags: CommonFlags) => {
+    await runOvsAgent(configFrom(flags));
+  });
 
   const vif = program
     .command('vif')
@@ -127,7 +137,8 @@ export async function main(argv: string[]): Promise<void> {
       .option('--netns <ns>', "the VM's network namespace (created if missing)")
       .option('--host-netns <ns>', "the simulated host's namespace where the tap goes (default: this host)")
       .option('--url <url>', 'the Networking API', 'http://127.0.0.1:9696')
-      .option('--token <token>', 'X-Auth-Token (default: $OS_TOKEN; none with noauth)');
+      .option('--token <token>', 'X-Auth-Token (default: $OS_TOKEN; none with noauth)')
+      .option('--ovsdb <connection>', "the host's ovsdb-server, for ports bound to Open vSwitch (unix:PATH or tcp:HOST:PORT)");
   interface VifFlags {
     host: string;
     netns?: string;
@@ -137,6 +148,7 @@ export async function main(argv: string[]): Promise<void> {
     timeout: string;
     deviceId?: string;
     keepBinding?: boolean;
+    ovsdb?: string;
   }
   const vifOptions = (f: VifFlags) => ({
     url: f.url,
@@ -147,6 +159,7 @@ export async function main(argv: string[]): Promise<void> {
     timeoutMs: Number(f.timeout) * 1000,
     deviceId: f.deviceId,
     keepBinding: f.keepBinding,
+    ovsdb: f.ovsdb,
   });
   vifFlags(vif.command('plug <port>').description('create the tap, bind the port to the host, wait until it is ACTIVE'))
     .option('--timeout <seconds>', 'how long to wait for ACTIVE (0: do not wait)', '60')

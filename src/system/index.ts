@@ -1,6 +1,7 @@
 // Typed, safe wrappers around the OS tools the agents use (DESIGN.md principle 4). Imports nothing
 // of ours.
 export * from './bridge.js';
+export * from './ethtool.js';
 export * from './exec.js';
 export * from './ip.js';
 export * from './monitor.js';
