@@ -1,9 +1,9 @@
 // Query-string handling for lists and shows: filters (filter-validation), fields=, sorting
 // (sort-key-validation), pagination (limit/marker/page_reverse) and the <collection>_links.
 import { badRequest, NeutronError } from '../common/errors.js';
-import type { ListOptions, TagFilters } from '../db/store.js';
+import type { ListOptions, TagFilters } from '../plugins/list-options.js';
 import type { ResourceDef } from '../resources/types.js';
-import { converters } from './validation/converters.js';
+import { converters } from '../validation/converters.js';
 
 export type RawQuery = Record<string, string | string[] | undefined>;
 

@@ -5,10 +5,10 @@ import { badRequest, errors, httpNotFound } from '../../common/errors.js';
 import type { Context } from '../../plugins/context.js';
 import { MAX_TAGS, type ResourceService } from '../../plugins/service.js';
 import type { ResourceDef } from '../../resources/types.js';
+import { validators } from '../../validation/validators.js';
 import { checkValue, createItems, prepareCreate, prepareUpdate, updateItem } from '../body.js';
 import { type ListSettings, paginationLinks, parseFields, parseList, type RawQuery } from '../listing.js';
 import { Renderer } from '../render.js';
-import { validators } from '../validation/validators.js';
 
 export interface RouteDeps {
   services: Map<string, ResourceService>;

@@ -4,9 +4,9 @@
 // address pairs, key-spec lists, extra DHCP options) throw the matching NeutronError instead.
 // Reasons quote values the way Python's '%s' prints them, hence the py* helpers.
 
-import { badRequest, errors, invalidInput, NeutronError } from '../../common/errors.js';
-import { type Cidr, formatCidr, formatIp, parseCidr, parseIp, prefixMask } from '../../ipam/address.js';
-import { isMulticastMac, parseMac } from '../../ipam/mac.js';
+import { badRequest, errors, invalidInput, NeutronError } from '../common/errors.js';
+import { type Cidr, formatCidr, formatIp, parseCidr, parseIp, prefixMask } from '../ipam/address.js';
+import { isMulticastMac, parseMac } from '../ipam/mac.js';
 
 export type Validator = (value: unknown, arg?: unknown) => string | null;
 
