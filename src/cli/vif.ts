@@ -10,12 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import { VethInterfaceDriver } from '../agents/common/interface.js';
 import { tapName } from '../agents/linuxbridge/names.js';
-import { plugOvsPort, unplugOvsPort } from '../agents/openvswitch/plug.js';
+import { plugOvsPort, unplugOvsPort, withVSwitch as withOvsdb } from '../agents/openvswitch/plug.js';
 import {
   addAddress,
   addNetns,
   addTap,
-  addVeth,
   type Command,
   delLink,
   Ip,
@@ -23,7 +22,7 @@ import {
   netnsExists,
   replaceDefaultRoute,
   txChecksumOff,
-  VSwitch,
+  type VSwitch,
 } from '../system/index.js';
 
 /** Where os-vif finds ovsdb-server by default. */
@@ -195,15 +194,8 @@ export async function unplugVif(portId: string, o: VifOptions & { keepBinding?: 
 }
 
 /** Runs `fn` with a connection to the host's ovsdb-server. */
-async function withVSwitch<T>(o: VifOptions, fn: (vs: VSwitch) => Promise<T>): Promise<T> {
-  const target = o.ovsdb ?? DEFAULT_OVSDB;
-  const vs = new VSwitch(target, { timeoutMs: 10_000 });
-  try {
-    await vs.start().catch((err: Error) => {
-      throw new VifError(`ovsdb-server ${target}: ${err.message}`);
-    });
-    return await fn(vs);
-  } finally {
-    vs.close();
-  }
+function withVSwitch<T>(o: VifOptions, fn: (vs: VSwitch) => Promise<T>): Promise<T> {
+  return withOvsdb(o.ovsdb ?? DEFAULT_OVSDB, fn).catch((err: Error) => {
+    throw new VifError(err.message);
+  });
 }

@@ -2,8 +2,7 @@
 // integration bridge whose interface carries `external_ids` iface-id (the Neutron port), attached-mac,
 // iface-status and vm-uuid — what the OVS agent recognises a VM port by. The port starts on the dead
 // VLAN (os-vif's isolate_vif), so it carries nothing until the agent has its flows in and tags it.
-import type { VSwitch } from '../../system/index.js';
-import { valid } from '../../system/index.js';
+import { VSwitch, valid } from '../../system/index.js';
 import { DEAD_VLAN } from './names.js';
 
 export interface OvsPlug {
@@ -46,4 +45,17 @@ export async function unplugOvsPort(vs: VSwitch, device: string): Promise<boolea
   if (!on) return false;
   await vs.apply([{ op: 'delPort', bridge: on, name: device }]);
   return true;
+}
+
+/** Runs `fn` with a connection to the ovsdb-server at `target`, closed afterwards. */
+export async function withVSwitch<T>(target: string, fn: (vs: VSwitch) => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const vs = new VSwitch(target, { timeoutMs });
+  try {
+    await vs.start().catch((err: Error) => {
+      throw new Error(`ovsdb-server ${target}: ${err.message}`);
+    });
+    return await fn(vs);
+  } finally {
+    vs.close();
+  }
 }
