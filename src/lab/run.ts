@@ -15,6 +15,7 @@ import { AGENT_TYPE_OVS, OvsBackend } from '../agents/openvswitch/backend.js';
 import { buildNeutrino } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { openTransport, type Transport } from '../rpc/index.js';
+import { PROVIDER_BRIDGE, stopLabOvs } from './ovs.js';
 import {
   type LabProcess,
   processAlive,
@@ -27,7 +28,6 @@ import {
   writeAgentConf,
   writeServerConf,
 } from './processes.js';
-import { PROVIDER_BRIDGE, stopLabOvs } from './ovs.js';
 import { destroyLab, L2_KINDS, type L2Kind, type LabHost, LabTopology } from './topology.js';
 
 export interface LabState {
@@ -156,7 +156,12 @@ export async function labUpProcesses({ name, hosts, port, l2, log = () => undefi
     );
     for (const h of topology.hosts) {
       procs.push(
-        spawnNeutrino(dir, `agent-${h.name}`, ['agent', h.l2 ?? 'linuxbridge', '--config-file', writeAgentConf(dir, transportUrl, h)]),
+        spawnNeutrino(dir, `agent-${h.name}`, [
+          'agent',
+          h.l2 ?? 'linuxbridge',
+          '--config-file',
+          writeAgentConf(dir, transportUrl, h),
+        ]),
       );
       writeState(state);
     }

@@ -6,7 +6,7 @@
 // vSwitch host also runs its own ovsdb-server/ovs-vswitchd (ovs.ts, files under the lab's directory),
 // with its VTEP address on br-phy and eth1 in br-eth1; destroy() stops them first.
 import { join } from 'node:path';
-import { addAddress, addBridge, addNetns, addVeth, delNetns, Ip, linkSet, listNetns } from '../system/index.js';
+import { addAddress, addBridge, addNetns, addVeth, delNetns, Ip, linkSet, listNetns, txChecksumOff } from '../system/index.js';
 import { setupOvsHost, startOvs, stopLabOvs } from './ovs.js';
 
 /** The L2 agent a simulated host runs. */
@@ -100,6 +100,16 @@ export class LabTopology {
     this.hosts.push(host);
     if (l2 === 'openvswitch') {
       if (!this.dir) throw new Error('an Open vSwitch host needs the lab directory (LabTopology dir)');
+      // Frames reaching ovs-vswitchd (AF_PACKET) must carry complete checksums: a checksum left to
+      // offload by another host's kernel (a Linux bridge host's VXLAN packets) is otherwise seen
+      // as bad and dropped. Without TX offload on the underlay's ends, the kernel completes them.
+      for (const [dev, ns] of [
+        [port, this.underlay],
+        [`p${index}`, this.underlay],
+        [HOST_UPLINK, host.netns],
+        [HOST_PROVIDER, host.netns],
+      ])
+        await txChecksumOff(dev, { netns: ns });
       const d = await startOvs(join(this.dir, `ovs-h${index}`), host.netns);
       host.ovsdb = d.db;
       host.ovsRundir = d.rundir;
