@@ -19,9 +19,9 @@ export interface L2Backend {
   /** Without l2population, tunnels mesh with every endpoint (Neutron's tunnel_sync): this host's
    * endpoint and tunnel types to announce, or undefined when the backend needs none. */
   tunnelSync?(): { localIp: string; types: string[] } | undefined;
-  /** The endpoints tunnel_sync answered, by tunnel type (`replace`), or one announced by a
-   * tunnel_update / tunnel_delete notification. */
-  tunnelEndpoints?(type: string, ips: string[], how: 'replace' | 'add' | 'delete'): void;
+  /** Endpoints of a tunnel type: those tunnel_sync answered, or one a tunnel_update announced
+   * (both `add`: a notification may overtake the answer), or one tunnel_delete withdrew. */
+  tunnelEndpoints?(type: string, ips: string[], how: 'add' | 'delete'): void;
   close?(): Promise<void>;
 }
 
@@ -171,7 +171,7 @@ export class L2Agent {
       this.backend.tunnelEndpoints?.(
         type,
         r.tunnels.map((t) => t.ip_address),
-        'replace',
+        'add',
       );
     }
     this.tunnelsSynced = true;

@@ -94,9 +94,9 @@ export class OvsBackend implements L2Backend {
     return { localIp: this.o.localIp!, types: this.o.tunnelTypes };
   }
 
-  tunnelEndpoints(type: string, ips: string[], how: 'replace' | 'add' | 'delete'): void {
+  tunnelEndpoints(type: string, ips: string[], how: 'add' | 'delete'): void {
     const t = type as TunnelType;
-    const cur = new Set(how === 'replace' ? [] : (this.endpoints[t] ?? []));
+    const cur = new Set(this.endpoints[t] ?? []);
     for (const ip of ips) {
       if (how === 'delete') cur.delete(ip);
       else cur.add(ip);
