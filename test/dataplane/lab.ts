@@ -101,7 +101,7 @@ export class DataplaneLab {
       writeFileSync(
         conf,
         `${this.common()}host = ${h.name}\n[agent]\nreport_interval = 1\npolling_interval = 2\n` +
-          'tunnel_types = vxlan\nl2_population = true\narp_responder = true\n' +
+          'tunnel_types = vxlan,geneve,gre\nl2_population = true\narp_responder = true\n' +
           `[ovs]\nlocal_ip = ${h.localIp}\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` +
           `bridge_mappings = physnet1:${PROVIDER_BRIDGE}\n${this.ovsAgentConf}`,
       );

@@ -5,7 +5,8 @@
 // from a MAC or address not its port's is dropped; agents restarted during a continuous ping lose no
 // packet and leave only flows with their new cookie; an agent SIGKILLed and started again changes no
 // port, tag or LVID; deleting ports removes their flows, and the tunnel ports once no network needs
-// them; flat and VLAN provider networks cross the physical bridges (the VLAN tagged on the wire).
+// them; flat and VLAN provider networks cross the physical bridges (the VLAN tagged on the wire);
+// Geneve and GRE networks, which this kernel lacks, run on OVS's userspace tunnels.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { tapName } from '../../src/agents/linuxbridge/names.js';
@@ -280,6 +281,29 @@ describe('Open vSwitch agents: VXLAN between simulated hosts', { skip: notRoot |
     const seen = (await execRunner('ip', ['netns', 'exec', lab.topology.underlay, 'nft', 'list', 'table', 'netdev', 'nt_vlan']))
       .stdout;
     assert.ok(Number(/packets (\d+)/.exec(seen)?.[1] ?? 0) > 0, `no frame tagged 150 on the wire:\n${seen}`);
+  });
+
+  it('Geneve and GRE networks (OVS’s own tunnels; this kernel has neither) carry VMs across hosts', async () => {
+    for (const [kind, id, cidr] of [
+      ['geneve', 5001, '10.32.0.0/24'],
+      ['gre', 5002, '10.33.0.0/24'],
+    ] as const) {
+      const network = await lab.create('network', { name: kind, 'provider:network_type': kind, 'provider:segmentation_id': id });
+      assert.equal(network.mtu, kind === 'gre' ? 1458 : 1450, JSON.stringify(network));
+      await lab.create('subnet', { network_id: network.id, cidr, ip_version: 4 });
+      for (const [n, host] of [
+        [`${kind}1`, 0],
+        [`${kind}2`, 1],
+      ] as const) {
+        ports[n] = await lab.create('port', { network_id: network.id, name: n });
+        assert.equal((await lab.plug(ports[n].id, lab.hosts[host], n)).status, 'ACTIVE');
+      }
+      assert.ok(await until(`${kind}1 → ${kind}2`, () => lab.ping(`${kind}1`, ipOf(`${kind}2`)), 10_000));
+      const snap = await snapshot(0);
+      const tunnel = snap.interfaces.get(`${kind}-c000020c`);
+      assert.equal(tunnel?.type, kind, `no ${kind} tunnel port to host 2`);
+    }
+    assert.equal(await lab.ping('geneve1', ipOf('gre2')), false);
   });
 });
 
