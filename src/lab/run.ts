@@ -227,7 +227,7 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
       const configurations = {
         bridge_mappings: { physnet1: PROVIDER_BRIDGE },
         integration_bridge: 'br-int',
-        tunnel_types: ['vxlan'],
+        tunnel_types: ['vxlan', 'geneve', 'gre'],
         tunneling_ip: h.localIp,
         l2_population: true,
         arp_responder_enabled: true,
@@ -240,7 +240,7 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
         tunPeerPatchPort: 'patch-int',
         bridgeMappings: { physnet1: PROVIDER_BRIDGE },
         localIp: h.localIp,
-        tunnelTypes: ['vxlan'],
+        tunnelTypes: ['vxlan', 'geneve', 'gre'],
         vxlanUdpPort: 4789,
         l2Population: true,
         arpResponder: true,
