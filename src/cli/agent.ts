@@ -138,6 +138,20 @@ const hostPorts = (cfg: Config, name: string): string[] => {
   return out;
 };
 
+/** `[securitygroup] firewall_driver` on an Open vSwitch host: Neutron's native OVS firewall
+ * (`openvswitch`, also when the option is left at the Linux bridge agent's default) or noop. The
+ * hybrid driver (iptables on a per-port Linux bridge) is not built. */
+export function ovsFirewall(cfg: Config): 'openvswitch' | 'noop' {
+  if (!opt.bool(cfg, 'securitygroup', 'enable_security_group')) return 'noop';
+  const name = opt.str(cfg, 'securitygroup', 'firewall_driver').trim();
+  if (['openvswitch', 'neutron.agent.linux.openvswitch_firewall:OVSFirewallDriver', 'nftables'].includes(name))
+    return 'openvswitch';
+  if (['noop', 'neutron.agent.firewall.NoopFirewallDriver'].includes(name)) return 'noop';
+  throw new ConfigError(
+    `[securitygroup] firewall_driver: '${name}' is not a firewall driver of the Open vSwitch agent (openvswitch, noop)`,
+  );
+}
+
 /** The Open vSwitch backend's settings from the configuration. */
 export function ovsBackendOptions(cfg: Config, log?: (msg: string) => void): OvsBackendOptions {
   const configurations = ovsConfigurations(cfg);
@@ -178,6 +192,7 @@ export function ovsBackendOptions(cfg: Config, log?: (msg: string) => void): Ovs
     datapathType: configurations.datapath_type as string,
     dontFragment: opt.bool(cfg, 'agent', 'dont_fragment'),
     portSecurity: opt.bool(cfg, 'securitygroup', 'enable_security_group'),
+    firewall: ovsFirewall(cfg),
     sflow: sflow.length
       ? { targets: sflow, sampling: opt.int(cfg, 'ovs', 'sflow_sampling'), polling: opt.int(cfg, 'ovs', 'sflow_polling') }
       : null,

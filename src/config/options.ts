@@ -180,7 +180,9 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
   },
   securitygroup: {
     enable_security_group: bool(true),
-    firewall_driver: str('nftables', { ignored: true }),
+    firewall_driver: str('nftables', {
+      help: "Open vSwitch agent: openvswitch (Neutron's native OVS firewall, its default) or noop",
+    }),
   },
   // RabbitMQ (src/rpc/amqp), with oslo.messaging's option names and defaults.
   oslo_messaging_rabbit: {

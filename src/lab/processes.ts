@@ -133,7 +133,7 @@ export function writeAgentConf(dir: string, transportUrl: string, h: LabHost): s
       `${common(transportUrl)}host = ${h.name}\n[agent]\nreport_interval = 10\npolling_interval = 2\n` +
         'tunnel_types = vxlan,geneve,gre\nl2_population = true\narp_responder = true\n' +
         `[ovs]\nlocal_ip = ${h.localIp}\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` +
-        `bridge_mappings = physnet1:${PROVIDER_BRIDGE}\n`,
+        `bridge_mappings = physnet1:${PROVIDER_BRIDGE}\n[securitygroup]\nfirewall_driver = openvswitch\n`,
     );
     return file;
   }

@@ -247,6 +247,7 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
         datapathType: 'netdev',
         dontFragment: true,
         portSecurity: true,
+        firewall: 'openvswitch',
         ovsdbConnection: h.ovsdb!,
         rundir: h.ovsRundir!,
         ovsdbTimeoutSec: 10,

@@ -36,9 +36,6 @@ export class DataplaneLab {
   readonly agents = new Map<string, ServerProcess>();
   private brokerStarted = false;
 
-  /** Lines added to every Open vSwitch agent's configuration (e.g. `[ovs]` sFlow targets). */
-  ovsAgentConf = '';
-
   private constructor(readonly tag: string) {
     this.dir = mkdtempSync(join(tmpdir(), `neutrino-lab-${tag}-`));
     this.topology = new LabTopology(`nt-${tag}`, this.dir);
@@ -49,13 +46,8 @@ export class DataplaneLab {
   }
 
   /** A lab of `hostCount` hosts, each running the L2 agent of `l2` (one kind, or one per host). */
-  static async start(
-    hostCount: number,
-    l2: L2Kind | L2Kind[] = 'linuxbridge',
-    { ovsAgentConf = '' }: { ovsAgentConf?: string } = {},
-  ): Promise<DataplaneLab> {
+  static async start(hostCount: number, l2: L2Kind | L2Kind[] = 'linuxbridge'): Promise<DataplaneLab> {
     const lab = new DataplaneLab(runTag());
-    lab.ovsAgentConf = ovsAgentConf;
     try {
       await lab.topology.createUnderlay();
       for (let i = 1; i <= hostCount; i++) await lab.topology.addHost(i, undefined, Array.isArray(l2) ? l2[i - 1] : l2);
@@ -103,7 +95,7 @@ export class DataplaneLab {
         `${this.common()}host = ${h.name}\n[agent]\nreport_interval = 1\npolling_interval = 2\n` +
           'tunnel_types = vxlan,geneve,gre\nl2_population = true\narp_responder = true\n' +
           `[ovs]\nlocal_ip = ${h.localIp}\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` +
-          `bridge_mappings = physnet1:${PROVIDER_BRIDGE}\n${this.ovsAgentConf}`,
+          `bridge_mappings = physnet1:${PROVIDER_BRIDGE}\n[securitygroup]\nfirewall_driver = openvswitch\n`,
       );
       const agent = ServerProcess.spawn(['node', BIN, 'agent', 'openvswitch', '--config-file', conf]);
       this.agents.set(h.name, agent);

@@ -5,7 +5,8 @@
 // from a MAC or address not its port's is dropped; agents restarted during a continuous ping lose no
 // packet and leave only flows with their new cookie; an agent SIGKILLed and started again changes no
 // port, tag or LVID; deleting ports removes their flows, and the tunnel ports once no network needs
-// them; flat and VLAN provider networks cross the physical bridges (the VLAN tagged on the wire);
+// them; security groups (the native OVS firewall) filter on one host and across hosts; flat and VLAN
+// provider networks cross the physical bridges (the VLAN tagged on the wire);
 // Geneve and GRE networks, which this kernel lacks, run on OVS's userspace tunnels.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -207,6 +208,61 @@ describe('Open vSwitch agents: VXLAN between simulated hosts', { skip: notRoot |
     assert.equal(JSON.stringify(afterRestart.filter((e) => e[0] !== b3)), before);
   });
 
+  it('security groups (native OVS firewall): ingress by rule, on this host and across hosts; default groups admit only members; a rule added or removed takes effect', async () => {
+    const post = async (path: string, kind: string, body: Record<string, unknown>) => {
+      const r = await lab.api('POST', path, { [kind]: body });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body[kind];
+    };
+    const web = await post('security-groups', 'security_group', { name: 'web' });
+    const rule = (body: Record<string, unknown>) =>
+      post('security-group-rules', 'security_group_rule', { security_group_id: web.id, ...body });
+    await rule({ direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 5001, port_range_max: 5001 });
+    const servers: Record<string, ServerProcess> = {};
+    try {
+      for (const [name, host, ip] of [
+        ['s1', 1, '10.20.0.211'],
+        ['s2', 0, '10.20.0.212'],
+      ] as const) {
+        ports[name] = await lab.create('port', {
+          network_id: net.b.network.id,
+          name,
+          fixed_ips: [{ ip_address: ip }],
+          security_groups: [web.id],
+        });
+        await lab.plug(ports[name].id, lab.hosts[host], name);
+        servers[name] = listen(lab.topology.vmNetns(name));
+      }
+      await until('the servers listening', async () => Object.values(servers).every((s) => /LISTENING/.test(s.log)), 5_000);
+      const b1 = lab.topology.vmNetns('b1');
+      for (const [name, ip] of [
+        ['s1', '10.20.0.211'],
+        ['s2', '10.20.0.212'],
+      ]) {
+        assert.ok(await until(`b1 → ${name}:5001`, () => connect(b1, ip, 5001), 10_000), `TCP to the allowed port of ${name}`);
+        assert.equal(await connect(b1, ip, 5002), false, `TCP to another port of ${name}`);
+        assert.equal(await lab.ping('b1', ip), false, `ICMP to ${name} without a rule`);
+      }
+      // The default group admits only its members: s1 (in web only) reaches nothing of b1's.
+      assert.equal(await lab.ping('s1', '10.20.0.201'), false, 's1 → b1 (default group)');
+      assert.equal(await connect(lab.topology.vmNetns('s1'), '10.20.0.201', 5001), false);
+      // A rule added: ICMP passes; removed: it stops again.
+      const icmp = await rule({ direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' });
+      assert.ok(await until('b1 → s1 after the ICMP rule', () => lab.ping('b1', '10.20.0.211'), 10_000));
+      assert.ok(await lab.ping('b1', '10.20.0.212'), 'b1 → s2 after the ICMP rule');
+      assert.equal((await lab.api('DELETE', `security-group-rules/${icmp.id}`)).status, 204);
+      await until('ICMP blocked again', async () => !(await lab.ping('b1', '10.20.0.211')), 10_000);
+      // The flows: per-port rules in table 82, conntrack in 71/81.
+      const rules = await flows(1, 'br-int', 'table=82');
+      assert.ok(
+        rules.some((f) => f.match.includes('tp_dst=5001') && f.actions.startsWith('ct(commit')),
+        JSON.stringify(rules),
+      );
+    } finally {
+      for (const s of Object.values(servers)) await s.stop();
+    }
+  });
+
   it('deleting ports removes their flows, and the tunnel ports no network needs any more', async () => {
     const snap = await snapshot(1);
     const a2port = snap.interfaces.get(tapName(ports.a2.id))!.ofport!;
@@ -223,9 +279,9 @@ describe('Open vSwitch agents: VXLAN between simulated hosts', { skip: notRoot |
       JSON.stringify(t0),
     );
     assert.equal((await snapshot(1)).ports.get(tapName(ports.a2.id))?.tag, 4095);
-    // Network b still joins the hosts: the tunnel stays. Without b's ports on host 2 it goes.
+    // Network b still joins the hosts: the tunnel stays. Without b's ports on host 2 (b2, s1) it goes.
     assert.equal((await tunnelPorts(0)).length, 1);
-    for (const p of ['b2']) assert.equal((await lab.api('DELETE', `ports/${ports[p].id}`)).status, 204);
+    for (const p of ['b2', 's1']) assert.equal((await lab.api('DELETE', `ports/${ports[p].id}`)).status, 204);
     await until(
       'tunnel ports gone on both hosts',
       async () => (await tunnelPorts(0)).length === 0 && (await tunnelPorts(1)).length === 0,
@@ -308,3 +364,18 @@ describe('Open vSwitch agents: VXLAN between simulated hosts', { skip: notRoot |
 });
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** A TCP server in `netns` on ports 5001 and 5002 that greets each connection. */
+function listen(netns: string): ServerProcess {
+  const script =
+    "const net=require('net');let n=0;for(const p of [5001,5002])net.createServer((s)=>s.end('hello')).listen(p,()=>{if(++n===2)console.log('LISTENING')});";
+  return ServerProcess.spawn(['ip', 'netns', 'exec', netns, process.execPath, '-e', script]);
+}
+
+/** Whether a TCP connection from `netns` to address:port is answered within 2 s. */
+async function connect(netns: string, address: string, port: number): Promise<boolean> {
+  const script =
+    `const s=require('net').connect(${port},'${address}');let got='';s.on('data',(d)=>{got+=d});` +
+    "s.on('end',()=>process.exit(got==='hello'?0:1));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),2000);";
+  return (await execRunner('ip', ['netns', 'exec', netns, process.execPath, '-e', script], { timeoutMs: 10_000 })).code === 0;
+}

@@ -3,7 +3,7 @@
 // types, collectors that aren't address:port).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ovsBackendOptions, ovsConfigurations } from '../../src/cli/agent.js';
+import { ovsBackendOptions, ovsConfigurations, ovsFirewall } from '../../src/cli/agent.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 
 const cfg = (...o: Array<[string, string, unknown]>) => loadConfig([], o);
@@ -64,5 +64,16 @@ describe('Open vSwitch agent options', () => {
       /not unix:\/PATH or tcp:HOST:PORT/,
     );
     assert.throws(() => cfg(['ovs', 'datapath_type', 'dpdk']), ConfigError);
+  });
+
+  it('firewall: the native OVS firewall by default and by name, noop, and the hybrid driver refused', () => {
+    assert.equal(ovsFirewall(cfg()), 'openvswitch');
+    assert.equal(ovsFirewall(cfg(['securitygroup', 'firewall_driver', 'openvswitch'])), 'openvswitch');
+    assert.equal(ovsFirewall(cfg(['securitygroup', 'firewall_driver', 'noop'])), 'noop');
+    assert.equal(ovsFirewall(cfg(['securitygroup', 'enable_security_group', 'false'])), 'noop');
+    assert.throws(
+      () => ovsFirewall(cfg(['securitygroup', 'firewall_driver', 'iptables_hybrid'])),
+      /not a firewall driver of the Open vSwitch agent/,
+    );
   });
 });

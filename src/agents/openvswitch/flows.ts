@@ -15,6 +15,7 @@
 import { isIPv4 } from 'node:net';
 import type { HostPort, HostState } from '../../rpc/contract.js';
 import { type OvsSnapshot, valid } from '../../system/index.js';
+import { type FirewallPort, firewallFlows } from './firewall.js';
 import { DEAD_VLAN, INT, intPeerName, phyPeerName, TUN, TUN_TABLE, type TunnelType } from './names.js';
 import { type OvsAgentOptions, type SwitchPlan, tunnelling } from './plan.js';
 
@@ -259,15 +260,17 @@ export function buildFlows({ state, plan, snap, o, cookie: c, extraIntFlows = []
   }
   for (const n of plan.networks.values()) if (n.type === 'local') carried.add(n.id);
 
-  // VM ports: anti-spoofing for the live ones, a drop for the others.
+  // VM ports: anti-spoofing (and the firewall) for the live ones, a drop for the others.
   const wired = new Set<string>();
   const portBridges = new Map<string, string[]>();
+  const fwPorts: FirewallPort[] = [];
   for (const p of state.ports) {
     const vif = plan.vifs.get(p.id);
     const n = plan.networks.get(p.network_id);
     const num = vif && ofport(vif.iface);
     if (!vif || !n || !num || !plan.live.has(vif.iface)) continue;
     if (secured(p, o)) int.push(...antispoofFlows(c, p, num));
+    fwPorts.push({ port: p, ofport: num, lvid: n.lvid, secured: secured(p, o) });
     if (!carried.has(n.id)) continue;
     wired.add(p.id);
     const via = netBridge.get(n.id);
@@ -276,6 +279,20 @@ export function buildFlows({ state, plan, snap, o, cookie: c, extraIntFlows = []
   for (const vif of plan.allVifs.values()) {
     const num = ofport(vif.iface);
     if (num && !plan.live.has(vif.iface)) int.push(flow(c, INT.LOCAL_SWITCHING, 2, `in_port=${num}`, 'drop'));
+  }
+  if (o.firewall === 'openvswitch') {
+    try {
+      int.push(...firewallFlows(c, fwPorts, state));
+    } catch (err) {
+      // A rule that can't be expressed: secured ports carry nothing (and are not wired) rather
+      // than pass unfiltered.
+      problems.push(`security groups: ${(err as Error).message}`);
+      for (const f of fwPorts) {
+        if (!f.secured) continue;
+        int.push(flow(c, INT.TRANSIENT, 100, `in_port=${f.ofport}`, 'drop'));
+        wired.delete(f.port.id);
+      }
+    }
   }
   for (const [br, flows] of bridges) bridges.set(br, [...new Set(flows)].sort());
   return { bridges, wired, portBridges, problems };

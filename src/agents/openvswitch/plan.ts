@@ -37,6 +37,8 @@ export interface OvsAgentOptions {
   dontFragment: boolean;
   /** MAC/IP/ARP anti-spoofing flows for ports with port security. */
   portSecurity: boolean;
+  /** Security groups: Neutron's native OVS firewall (conntrack in flows), or none. */
+  firewall?: 'openvswitch' | 'noop';
   /** sFlow export on br-int (targets `host:port`), or none. */
   sflow?: { targets: string[]; sampling: number; polling: number } | null;
   /** NetFlow export on br-int, or none. */
