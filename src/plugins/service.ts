@@ -29,6 +29,8 @@ export interface ResourceService {
   action?(ctx: Context, id: string, action: string, body: unknown): Promise<unknown>;
   getTags(ctx: Context, id: string): Promise<string[]>;
   changeTags(ctx: Context, id: string, change: TagChange): Promise<string[]>;
+  /** The resource's own 404 (NetworkNotFound …) for an id. */
+  notFound?(id: string): NeutronError;
 }
 
 /** Refuses, inside the create's transaction, items that would take a project over its quota. */
