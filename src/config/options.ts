@@ -144,8 +144,12 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     tos: int(0, { min: 0, ignored: true }),
   },
   securitygroup: {
-    enable_security_group: bool(true),
-    firewall_driver: str('nftables', { ignored: true }),
+    enable_security_group: bool(true, { help: 'Filter ports (port security, security groups); false = the noop driver' }),
+    firewall_driver: str('nftables', {
+      help: "nftables (Neutron's iptables is read as nftables) or noop; the Open vSwitch agent's drivers are refused",
+    }),
+    // Remote groups are always nft sets (Neutron's ipsets); accepted for linuxbridge_agent.ini.
+    enable_ipset: bool(true, { ignored: true }),
   },
   // RabbitMQ (src/rpc/amqp), with oslo.messaging's option names and defaults.
   oslo_messaging_rabbit: {

@@ -356,6 +356,39 @@ const m007: Migration = {
   },
 };
 
+// Address groups (Neutron's address_groups and address_associations), a rule's
+// remote_address_group_id, and the index agents' remote-group reads use.
+const m010: Migration = {
+  async up(db: K) {
+    await standard(
+      db.schema
+        .createTable('address_groups')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull()),
+    ).execute();
+    await db.schema.createIndex('ix_address_groups_project_id').on('address_groups').column('project_id').execute();
+    await db.schema
+      .createTable('address_associations')
+      .addColumn('address', 'varchar(64)', (c) => c.notNull())
+      .addColumn('address_group_id', 'varchar(36)', (c) => c.notNull().references('address_groups.id').onDelete('cascade'))
+      .addPrimaryKeyConstraint('address_associations_pkey', ['address', 'address_group_id'])
+      .execute();
+    await db.schema.createIndex('ix_address_associations_group').on('address_associations').column('address_group_id').execute();
+    // An address group in use by a rule cannot be deleted (AddressGroupInUse): no cascade.
+    await db.schema
+      .alterTable('securitygrouprules')
+      .addColumn('remote_address_group_id', 'varchar(36)', (c) => c.references('address_groups.id'))
+      .execute();
+    await db.schema
+      .createIndex('ix_sgrules_remote_address_group_id')
+      .on('securitygrouprules')
+      .column('remote_address_group_id')
+      .execute();
+    await db.schema.createIndex('ix_sgrules_remote_group_id').on('securitygrouprules').column('remote_group_id').execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001,
   '002_security_groups': m002,
@@ -364,6 +397,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005_ml2': m005,
   '006_agents': m006,
   '007_port_bindings': m007,
+  '010_address_groups': m010,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -2,6 +2,7 @@
 // old or the new rules, never none), and the tables read back as JSON, optionally in a namespace.
 import { check, execRunner, type Runner, SystemError } from './exec.js';
 import { inNetns } from './netns.js';
+import { type NftTableState, parseListings } from './nft-ruleset.js';
 import * as v from './validate.js';
 
 export interface NftTable {
@@ -57,6 +58,30 @@ export class Nft {
       '',
     ].join('\n');
     await this.exec(['-f', '-'], text);
+  }
+
+  /** Every table's handle by 'family name' (a table deleted and created again has a new handle). */
+  async tableHandles(): Promise<Map<string, number>> {
+    return new Map((await this.tables()).map((t) => [`${t.family} ${t.name}`, t.handle]));
+  }
+
+  /** What the kernel holds of `tables` ([family, name]): their chain names and set and map
+   * elements (see nft-ruleset.ts), read without listing a single rule. */
+  async readTables(tables: Array<[string, string]>): Promise<Map<string, NftTableState>> {
+    const existing = await this.exec(['-j', 'list', 'tables']);
+    const wanted = tables.map(([f, n]) => `${v.token(f)} ${v.token(n)}`);
+    const present = parseListings([existing], wanted);
+    const families = [...new Set([...present.values()].map((t) => t.family))];
+    const reads = await Promise.all([
+      ...families.flatMap((f) => [this.exec(['-j', 'list', 'chains', f]), this.exec(['-j', 'list', 'maps', f])]),
+      ...[...present.values()].map((t) => this.exec(['-j', 'list', 'sets', 'table', t.family, t.name])),
+    ]);
+    return parseListings([existing, ...reads], wanted);
+  }
+
+  /** Runs an nft script (`nft -f -`): one transaction, all of it or nothing. */
+  async apply(script: string): Promise<void> {
+    if (script) await this.exec(['-f', '-'], script);
   }
 
   /** Removes the table if it exists. */
