@@ -360,13 +360,17 @@ const m007: Migration = {
 // remote_address_group_id, and the index agents' remote-group reads use.
 const m010: Migration = {
   async up(db: K) {
-    await standard(
-      db.schema
-        .createTable('address_groups')
-        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
-        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
-        .addColumn('name', 'varchar(255)', (c) => c.notNull()),
-    ).execute();
+    // Neutron's address groups take descriptions of up to 1024 characters.
+    await db.schema
+      .createTable('address_groups')
+      .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('name', 'varchar(255)', (c) => c.notNull())
+      .addColumn('description', 'varchar(1024)', (c) => c.notNull().defaultTo(''))
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('revision_number', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute();
     await db.schema.createIndex('ix_address_groups_project_id').on('address_groups').column('project_id').execute();
     await db.schema
       .createTable('address_associations')
