@@ -126,6 +126,7 @@ function diffTable(want: NftTableModel, have: NftTableState | undefined): string
     const current = have.sets.get(name);
     if (!current) addSets.push(`add ${s.kind} ${f} ${ident(name)} { ${s.spec} }`);
     const cur = current ?? new Set<string>();
+    if (cur.size === s.elements.size && [...s.elements].every((e) => cur.has(e))) continue;
     // A map element whose value changed is deleted, then added again with the new value.
     const curKeys = new Map([...cur].map((e) => [keyOf(s, e), e]));
     const wantKeys = new Map([...s.elements].map((e) => [keyOf(s, e), e]));

@@ -136,40 +136,41 @@ test('bridge fdb and nft: namespaces, batches, one atomic table replacement', as
 });
 
 test('nft: the state of tables read from listings (no rule listed), a script applied on stdin', async () => {
-  const tables = JSON.stringify({
-    nftables: [{ table: { family: 'inet', name: 'neutrino', handle: 4 } }, { table: { family: 'ip', name: 'x', handle: 1 } }],
-  });
   const { run, calls } = fake((c) => {
-    if (c.args.includes('tables')) return { stdout: tables };
-    if (c.args.includes('chains'))
+    const a = c.args.join(' ');
+    if (a.includes('bridge neutrino')) return { code: 1, stderr: 'Error: No such file or directory\n' };
+    if (a.includes('list set inet neutrino schema'))
+      return {
+        stdout: JSON.stringify({ nftables: [{ set: { family: 'inet', table: 'neutrino', name: 'schema', handle: 9 } }] }),
+      };
+    if (a.includes('chains'))
       return { stdout: JSON.stringify({ nftables: [{ chain: { family: 'inet', table: 'neutrino', name: 'raw' } }] }) };
-    if (c.args.includes('sets'))
+    if (a.includes('list sets table inet neutrino'))
       return {
         stdout: JSON.stringify({ nftables: [{ set: { family: 'inet', table: 'neutrino', name: 'schema', elem: [1] } }] }),
       };
     return { stdout: JSON.stringify({ nftables: [] }) };
   });
   const nft = new Nft({ netns: 'h1', run });
-  assert.deepEqual(
-    [...(await nft.tableHandles())],
-    [
-      ['inet neutrino', 4],
-      ['ip x', 1],
-    ],
-  );
+  assert.equal(await nft.setHandle('inet', 'neutrino', 'schema'), 9);
+  assert.equal(await nft.setHandle('bridge', 'neutrino', 'schema'), undefined, 'no such table: undefined, no error');
   const state = await nft.readTables([
     ['inet', 'neutrino'],
     ['bridge', 'neutrino'],
   ]);
-  assert.deepEqual([...state.keys()], ['inet neutrino'], 'a table that does not exist is not read');
+  assert.deepEqual([...state.keys()], ['inet neutrino'], 'a table that does not exist is absent');
   assert.equal(state.get('inet neutrino')?.schema, 1);
+  assert.deepEqual([...(state.get('inet neutrino')?.chains ?? [])], ['raw']);
   const args = calls.map((c) => c.args.slice(4).join(' '));
   assert.ok(
     args.includes('-j list sets table inet neutrino') &&
       args.includes('-j list chains inet') &&
       args.includes('-j list maps inet'),
   );
-  assert.ok(!args.some((a) => a.includes('ruleset') || a.includes('list table ')), 'rules are never listed');
+  assert.ok(
+    !args.some((a) => a.includes('ruleset') || a.includes('list table ') || a.includes('list tables')),
+    'rules are never listed',
+  );
   await nft.apply('');
   const before = calls.length;
   await nft.apply('add element inet neutrino rg-a-4 { 10.0.0.1 }\n');

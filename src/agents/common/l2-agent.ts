@@ -85,7 +85,10 @@ export class L2Agent {
     const resync = () => this.poke();
     this.listener = await listenAgentNotifications(this.transport, this.opts.host, {
       port_update: resync,
-      port_delete: resync,
+      // A port not on this host going concerns it only through its groups (member_updated).
+      port_delete: ({ port_id }) => {
+        if (!this.lastState || this.lastState.ports.some((p) => p.id === port_id)) this.poke();
+      },
       network_update: resync,
       network_delete: resync,
       security_groups_rule_updated: ({ security_groups }) => this.groupsChanged(security_groups, []),

@@ -92,8 +92,11 @@ export function canonical(text: string): string | undefined {
 /** The elements of an interval set holding `addresses` of one family: canonical, without
  * duplicates or prefixes covered by another. Unparseable entries are dropped. */
 export function setElements(addresses: Iterable<string>, version: 4 | 6): string[] {
+  const list = [...addresses];
+  // The usual case, group members' IPv4 addresses: already canonical, none covers another.
+  if (version === 4 && list.every((a) => isIPv4(a))) return [...new Set(list)].sort();
   const width = version === 4 ? 32 : 128;
-  const parsed = [...addresses].map(parsePrefix).filter((p): p is Prefix => p?.version === version);
+  const parsed = list.map(parsePrefix).filter((p): p is Prefix => p?.version === version);
   parsed.sort((a, b) => a.len - b.len);
   // Kept networks by prefix length: a prefix is covered when its address, cut to one of the
   // shorter lengths kept, is one of them.

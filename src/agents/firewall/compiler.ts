@@ -209,10 +209,78 @@ const mapOf = (spec: string, elements: string[], ifnameKeys = false): NftSetMode
   elements: new Set(elements),
 });
 
-/** The host's firewall: anti-spoofing and security groups of every port with port security. */
+/** What ports sharing one list of groups have in common. */
+interface GroupSetChains {
+  /** Identifies the groups' content (their rules and statefulness). */
+  key: string;
+  stateful: boolean;
+  ingress: string[];
+  /** The egress chain's rules and name suffix (it does not depend on the port). */
+  egress: string[];
+  egressHash: string;
+  /** The remote sets the rules name. */
+  sets: string[];
+}
+
+function groupSetChains(p: FirewallPort, s: FirewallState, groupSig: Map<string, string>): GroupSetChains {
+  const sets = new Set<string>();
+  const use = (n: string) => sets.add(n);
+  const stateful = isStateful(p, s);
+  const egress = egressChain(matchesOf(p, s, 'egress', use), stateful);
+  return {
+    key: digest(p.security_groups.map((g) => groupSig.get(g) ?? g).join('\n')),
+    stateful,
+    ingress: matchesOf(p, s, 'ingress', use),
+    egress,
+    egressHash: digest(egress.join('\n')).slice(0, 8),
+    sets: [...sets],
+  };
+}
+
+interface PortChains {
+  names: { as: string; to: string; eg: string; in: string };
+  bridge: Array<[string, string[]]>;
+  inet: Array<[string, string[]]>;
+}
+
+function portChains(p: FirewallPort, idx: number, g: GroupSetChains): PortChains {
+  const mark = `meta mark set meta mark & ${hex(0xffff0000)} | ${hex(idx)}`;
+  const as = [mark, ...antispoofRules(p)];
+  const to = [mark];
+  const ing = ingressChain(p, g.ingress, g.stateful);
+  const names = {
+    as: chainName('as', p.device, as),
+    to: chainName('to', p.device, to),
+    eg: `eg-${valid.device(p.device)}-${g.egressHash}`,
+    in: chainName('in', p.device, ing),
+  };
+  return {
+    names,
+    bridge: [
+      [names.as, as],
+      [names.to, to],
+    ],
+    inet: [
+      [names.eg, g.egress],
+      [names.in, ing],
+    ],
+  };
+}
+
+/** Per-port results kept between compiles (by everything they depend on), and remote sets' elements. */
+export interface CompileCache {
+  ports: Map<string, PortChains>;
+  sets: Map<string, string[]>;
+}
+
+export const newCompileCache = (): CompileCache => ({ ports: new Map(), sets: new Map() });
+
+/** The host's firewall: anti-spoofing and security groups of every port with port security.
+ * `cache` (kept by the caller between compiles) makes a recompile of unchanged ports cheap. */
 export function compileFirewall(
   s: FirewallState,
   hints: CompileHints = { portIndex: new Map(), zones: new Map() },
+  cache: CompileCache = newCompileCache(),
 ): CompiledFirewall {
   const secured = s.ports.filter((p) => p.port_security_enabled).sort((a, b) => a.device.localeCompare(b.device));
   const portIndex = assignIndexes(secured, hints.portIndex);
@@ -257,35 +325,40 @@ export function compileFirewall(
   const dests: string[] = [];
   const egress: string[] = [];
   const ingress: string[] = [];
+  // What ports with the same groups share (their matches, statefulness, egress chain), computed
+  // once per compile; what each port's chains are, kept across compiles in `cache`.
+  const byGroups = new Map<string, GroupSetChains>();
+  const groupSig = new Map(Object.entries(s.security_groups).map(([id, g]) => [id, JSON.stringify(g)]));
+  const seen = new Set<string>();
   for (const p of secured) {
     const idx = portIndex.get(p.device) as number;
-    const mark = `meta mark set meta mark & ${hex(0xffff0000)} | ${hex(idx)}`;
-    const as = [mark, ...antispoofRules(p)];
-    const to = [mark];
     const zone = byNetwork.get(p.network_id) as number;
-    const useSet = (name: string) => {
+    const gkey = p.security_groups.join(',');
+    let shared = byGroups.get(gkey);
+    if (!shared) {
+      shared = groupSetChains(p, s, groupSig);
+      byGroups.set(gkey, shared);
+    }
+    for (const name of shared.sets) {
       const e = remoteSets.get(name) ?? { elements: [], zones: new Set<number>() };
       remoteSets.set(name, e);
       e.zones.add(zone);
-    };
-    const stateful = isStateful(p, s);
-    const eg = egressChain(matchesOf(p, s, 'egress', useSet), stateful);
-    const ing = ingressChain(p, matchesOf(p, s, 'ingress', useSet), stateful);
-    const names = {
-      as: chainName('as', p.device, as),
-      to: chainName('to', p.device, to),
-      eg: chainName('eg', p.device, eg),
-      in: chainName('in', p.device, ing),
-    };
-    bridgeChains.set(names.as, { rules: as });
-    bridgeChains.set(names.to, { rules: to });
-    inetChains.set(names.eg, { rules: eg });
-    inetChains.set(names.in, { rules: ing });
-    ports.push(`${p.device} : jump ${names.as}`);
-    dests.push(`${p.device} : jump ${names.to}`);
-    egress.push(`${idx} : jump ${names.eg}`);
-    ingress.push(`${idx} : jump ${names.in}`);
+    }
+    const key = JSON.stringify([p.device, p.mac_address, p.fixed_ips, p.allowed_address_pairs, idx, shared.key]);
+    let chains = cache.ports.get(key);
+    if (!chains) {
+      chains = portChains(p, idx, shared);
+      cache.ports.set(key, chains);
+    }
+    seen.add(key);
+    for (const [name, rules] of chains.bridge) bridgeChains.set(name, { rules });
+    for (const [name, rules] of chains.inet) inetChains.set(name, { rules });
+    ports.push(`${p.device} : jump ${chains.names.as}`);
+    dests.push(`${p.device} : jump ${chains.names.to}`);
+    egress.push(`${idx} : jump ${chains.names.eg}`);
+    ingress.push(`${idx} : jump ${chains.names.in}`);
   }
+  for (const k of cache.ports.keys()) if (!seen.has(k)) cache.ports.delete(k);
   const inetSets = new Map<string, NftSetModel>([
     ['bridges', { kind: 'set', spec: 'type ifname;', ifnameKeys: true, elements: new Set(zones.keys()) }],
     [
@@ -299,14 +372,12 @@ export function compileFirewall(
     ['egress', mapOf('type mark : verdict;', egress)],
     ['ingress', mapOf('type mark : verdict;', ingress)],
   ]);
+  const seenSets = new Set<string>();
   for (const [name, entry] of remoteSets) {
-    const [kind, ...rest] = name.split('-');
-    const version = name.endsWith('-4') ? 4 : 6;
-    const id = rest.slice(0, -1).join('-');
-    entry.elements = setElements(s.sg_member_ips[id]?.[version === 4 ? 'IPv4' : 'IPv6'] ?? [], version);
-    inetSets.set(remoteSetName(kind as 'rg' | 'ag', id, version === 4 ? 'IPv4' : 'IPv6'), {
+    entry.elements = remoteElements(name, s, cache, seenSets);
+    inetSets.set(name, {
       kind: 'set',
-      spec: `type ${version === 4 ? 'ipv4_addr' : 'ipv6_addr'}; flags interval;`,
+      spec: `type ${name.endsWith('-4') ? 'ipv4_addr' : 'ipv6_addr'}; flags interval;`,
       elements: new Set(entry.elements),
     });
   }
@@ -323,5 +394,33 @@ export function compileFirewall(
     },
     { family: 'inet', name: TABLE, schema: INET_SCHEMA, sets: inetSets, chains: inetChains },
   ];
+  for (const k of cache.sets.keys()) if (!seenSets.has(k)) cache.sets.delete(k);
   return { tables, remoteSets, portIndex, zones };
+}
+
+/** The elements of remote set `name` (`rg-<id>-4`, `ag-<id>-6`) from the state's addresses. */
+function remoteElements(name: string, s: FirewallState, cache: CompileCache, seen?: Set<string>): string[] {
+  const version = name.endsWith('-4') ? 4 : 6;
+  const id = name.slice(3, -2);
+  const given = s.sg_member_ips[id]?.[version === 4 ? 'IPv4' : 'IPv6'] ?? [];
+  const key = `${name}\n${given.join(',')}`;
+  const elements = cache.sets.get(key) ?? setElements(given, version);
+  cache.sets.set(key, elements);
+  seen?.add(key);
+  return elements;
+}
+
+/** `c` with only its remote sets' elements taken again from `s`: when nothing but group members
+ * or address group addresses changed, the rest of the compile stands. */
+export function refreshRemoteSets(c: CompiledFirewall, s: FirewallState, cache: CompileCache): CompiledFirewall {
+  const inet = c.tables.find((t) => t.family === 'inet');
+  if (!inet) return c;
+  const sets = new Map(inet.sets);
+  const remoteSets = new Map<string, { elements: string[]; zones: Set<number> }>();
+  for (const [name, e] of c.remoteSets) {
+    const elements = remoteElements(name, s, cache);
+    remoteSets.set(name, { elements, zones: e.zones });
+    sets.set(name, { ...(sets.get(name) as NftSetModel), elements: new Set(elements) });
+  }
+  return { ...c, remoteSets, tables: c.tables.map((t) => (t === inet ? { ...inet, sets } : t)) };
 }
