@@ -65,7 +65,8 @@ export const ADDRESS_GROUP_EXTENSIONS: ExtensionDef[] = [
       requiredExtensions: ['security-group'],
       attributes: {
         security_group_rules: {
-          remote_address_group_id: attr('PVFS', { default: null, validate: { type: 'type:uuid_or_none' } }),
+          // No validator in neutron-lib: a value that names no address group is AddressGroupNotFound.
+          remote_address_group_id: attr('PVFS', { default: null }),
         },
       },
     },

@@ -149,7 +149,7 @@ export const EXTENSIONS: ExtensionDef[] = [
     'security-groups-shared-filtering',
     'Security group filtering on the shared field',
     'Support filtering security groups on the shared field',
-    '2021-01-25T00:00:00-00:00',
+    '2021-10-05T09:00:00-00:00',
     {
       requiredExtensions: ['security-group'],
     },
