@@ -29,7 +29,7 @@ import type { SecurityGroupRule } from '../../rpc/contract.js';
 import { type NftSetModel, type NftTableModel, type NftTableState, valid } from '../../system/index.js';
 import { canonical, setElements } from './addresses.js';
 import { antispoofRules } from './antispoof.js';
-import { remoteSetName, ruleMatch } from './rules.js';
+import { ruleMatch } from './rules.js';
 import type { FirewallPort, FirewallState } from './types.js';
 
 export const TABLE = 'neutrino';
