@@ -27,12 +27,14 @@ import { QuotaService, quotaDefaults } from './plugins/quotas/index.js';
 import { createRbacServices } from './plugins/rbac/index.js';
 import { createSecurityGroupServices } from './plugins/security-groups/index.js';
 import { BaseService } from './plugins/service.js';
-import { buildRegistry } from './resources/registry.js';
+import { buildRegistry, type Registry } from './resources/registry.js';
 import type { ResourceDef } from './resources/types.js';
 import { AgentNotifier, openTransport, type RpcLogger, serveAgentRpc, type Transport } from './rpc/index.js';
 
 export interface Neutrino {
   app: FastifyInstance;
+  /** The resources and extensions served (what the OpenAPI document and validation read). */
+  registry: Registry;
   database: Database;
   /** The agent registry, for the RPC layer (report_state, get_agents …). */
   agents: AgentService;
@@ -165,6 +167,7 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       services,
       auth: authenticator(cfg),
       logger: options.logger,
+      maxBodySize: opt.int(cfg, 'oslo_middleware', 'max_request_body_size'),
       settings: {
         filterValidation: opt.bool(cfg, 'DEFAULT', 'filter_validation'),
         paginationMaxLimit: opt.int(cfg, 'DEFAULT', 'pagination_max_limit'),
@@ -192,6 +195,7 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     });
     return {
       app,
+      registry,
       database,
       agents: agentPlugin.agents,
       ml2,

@@ -5,6 +5,7 @@
 // the host through the API, and waits until the agent has wired it and the port is ACTIVE.
 // The tap exists before the binding, so the agent finds it on the reconcile the binding triggers.
 import { randomUUID } from 'node:crypto';
+import { VethInterfaceDriver } from '../agents/common/interface.js';
 import { tapName } from '../agents/linuxbridge/names.js';
 import {
   addAddress,
@@ -96,13 +97,8 @@ export async function plugVif(portId: string, o: VifOptions): Promise<PlugResult
       if (!(await netnsExists(o.netns))) await addNetns(o.netns);
       const vm = new Ip({ netns: o.netns });
       ifname = await freeInterfaceName(vm);
-      // The peer is created in the host namespace under a temporary name, moved into the VM and
-      // renamed there (a name free in the VM may be taken on the host).
-      const temp = `vm${portId.slice(0, 11)}`;
-      await hostIp.batch([addVeth(tap, temp, { mtu }), linkSet(temp, { netns: o.netns }), linkSet(tap, { up: true })], {
-        force: false,
-      });
-      const cmds: Command[] = [linkSet(temp, { name: ifname, address: mac, mtu, up: true })];
+      await new VethInterfaceDriver().plug({ portId, mac, mtu, netns: o.netns, ifname, hostNetns: o.hostNetns });
+      const cmds: Command[] = [];
       let gateway: string | undefined;
       for (const f of (port.fixed_ips as Array<{ subnet_id: string; ip_address: string }>) ?? []) {
         const subnet = (await api(o, 'GET', `subnets/${f.subnet_id}`)).body.subnet as Json | undefined;

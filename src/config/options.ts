@@ -143,6 +143,10 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     ttl: int(0, { min: 0, ignored: true }),
     tos: int(0, { min: 0, ignored: true }),
   },
+  // oslo.middleware's sizelimit: a larger request body is refused with 413 before it is read whole.
+  oslo_middleware: {
+    max_request_body_size: int(114688, { min: 1, help: 'The largest request body, in bytes' }),
+  },
   securitygroup: {
     enable_security_group: bool(true, { help: 'Filter ports (port security, security groups); false = the noop driver' }),
     firewall_driver: str('nftables', {

@@ -2,11 +2,11 @@
 // ICMP type/code ranges, ethertype against prefix, one remote only) and no duplicates. Agents
 // hear security_groups_rule_updated for the groups whose rules changed.
 import { randomUUID } from 'node:crypto';
-import { SG_PROTOCOLS } from '../../api/validation/security-group-converters.js';
 import { NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import { type EB, nowStamp } from '../../db/store.js';
 import { canonicalCidr, parseCidr } from '../../ipam/address.js';
+import { SG_PROTOCOLS } from '../../validation/security-group-converters.js';
 import type { Context } from '../context.js';
 import { BaseService, type Dict } from '../service.js';
 
