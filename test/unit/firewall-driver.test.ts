@@ -62,7 +62,7 @@ function fakeKernel() {
     const listing = (kind: 'set' | 'map', family: string, table?: string) =>
       [...sets]
         .filter(([k]) => k.startsWith(`${family} `) && (!table || k.startsWith(`${family} ${table} `)))
-        .filter(([k, v]) => (kind === 'map') === [...v].some((e) => e.includes(' : ')) || (kind === 'set' && v.size === 0))
+        .filter(([, v]) => (kind === 'map') === [...v].some((e) => e.includes(' : ')) || (kind === 'set' && v.size === 0))
         .map(([k, v]) => ({ [kind]: { family, table: k.split(' ')[1], name: k.split(' ')[2], elem: [...v].map(elem) } }));
     if (a[3] === 'sets')
       return handles.has(`${a[5]} ${a[6]}`) ? ok(JSON.stringify({ nftables: listing('set', a[5], a[6]) })) : enoent;
