@@ -126,6 +126,12 @@ test('nftables driver: whole ruleset once, then nothing, then one element; a res
   assert.equal((await driver.apply(joined)).changed, true);
   assert.equal(driver.lastScript, 'add element inet neutrino rg-g-4 { 10.0.0.9 }\n');
   assert.equal(k.calls.filter((c) => c.includes('list sets') || c.includes('list chains')).length, 0, 'the cache is trusted');
+  // A refresh (a security group change between reconciles) does not even probe.
+  k.calls.length = 0;
+  const joined2 = { ...s1, sg_member_ips: { g: { IPv4: ['10.0.0.1', '10.0.0.2', '10.0.0.9', '10.0.0.10'], IPv6: [] } } };
+  await driver.apply(joined2, { refresh: true });
+  assert.deepEqual(k.calls, ['nft -f -']);
+  await driver.apply(joined, { refresh: true });
 
   // A member leaves: its element goes and its tracked connections in the network's zone too.
   k.calls.length = 0;

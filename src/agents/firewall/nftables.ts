@@ -63,8 +63,10 @@ export class NftablesFirewall implements FirewallDriver {
     return { state: await this.nft.readTables(TABLES), handles };
   }
 
-  async apply(s: FirewallState): Promise<FirewallResult> {
-    const current = await this.current();
+  async apply(s: FirewallState, opts: { refresh?: boolean } = {}): Promise<FirewallResult> {
+    // A refresh trusts the cache: if the kernel changed under it, nft refuses the script (the
+    // cache is then dropped) or the next reconcile, which checks, puts it right.
+    const current = opts.refresh && this.cache ? this.cache : await this.current();
     const have = current.state;
     const l = this.last;
     // The same ports and the same group objects (only addresses changed), against the kernel as

@@ -40,8 +40,10 @@ export interface FirewallDriver {
   /** Whether it enforces port security and security groups (noop does not). */
   readonly enforces: boolean;
   /** Makes the host's filtering match `state`: every port with port security filtered as its
-   * groups say, nothing else. Throws when it could not (the ports are then not wired). */
-  apply(state: FirewallState): Promise<FirewallResult>;
+   * groups say, nothing else. Throws when it could not (the ports are then not wired). With
+   * `refresh` (a security group change between reconciles) the driver may trust what it last
+   * wrote instead of reading the kernel first; the next reconcile checks. */
+  apply(state: FirewallState, opts?: { refresh?: boolean }): Promise<FirewallResult>;
 }
 
 export type { AddressPair, HostSecurityGroup };

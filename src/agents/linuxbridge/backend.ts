@@ -126,7 +126,7 @@ export class LinuxBridgeBackend implements L2Backend {
   /** Security groups changed (rules, members, address groups) and nothing else: only the
    * firewall is brought in line, for the ports of the last apply. */
   async refreshFirewall(state: HostState): Promise<void> {
-    const r = await this.firewall.apply({ ...state, ports: this.firewallPorts });
+    const r = await this.firewall.apply({ ...state, ports: this.firewallPorts }, { refresh: true });
     this.last = { ...this.last, nftApplied: r.changed };
   }
 
