@@ -64,6 +64,13 @@ const chains = (s: FirewallState, family: string, prefix: string): string[][] =>
   return [...(t?.chains ?? [])].filter(([n]) => n.startsWith(prefix)).map(([, c]) => c.rules);
 };
 
+/** The ingress rules of a port: its own chain, then the shared chain it goes to. */
+const ingressOf = (s: FirewallState, device: string): string[] => {
+  const [own] = chains(s, 'inet', `in-${device}`);
+  const target = (own.at(-1) as string).replace(/^goto /, '');
+  return [...own.slice(0, -1), ...chains(s, 'inet', target)[0]];
+};
+
 test('rules: direction picks the remote side; protocols by name or number; ports and ICMP type/code', () => {
   const sets: string[] = [];
   const use = (n: string) => sets.push(n);
@@ -155,14 +162,18 @@ test('compile: marks, zones, anti-spoofing and the fixed rules of Neutron; state
   const as = chains(s, 'bridge', 'as-tap00000001');
   assert.equal(as.length, 1);
   assert.equal(as[0][0], 'meta mark set meta mark & 0xffff0000 | 0x00000001');
-  assert.ok(as[0].includes('ether saddr fa:16:3e:00:00:01 ip saddr { 10.0.0.1 } accept'));
+  assert.ok(as[0].includes('ether saddr fa:16:3e:00:00:01 ip saddr 10.0.0.1 accept'));
   assert.deepEqual([...(inet.sets.get('zones')?.elements ?? [])], ['brq11111111-11 : 1', 'brq22222222-22 : 2']);
   assert.deepEqual([...(inet.sets.get('rg-web-4')?.elements ?? [])], ['10.0.0.1', '10.0.0.2']);
-  const [ing] = chains(s, 'inet', 'in-tap00000001');
-  assert.equal(ing[0], 'ct state related accept');
-  assert.match(ing[2], /^ct state established ct mark & 0xffff0000 == 0x[0-9a-f]{4}0000 accept$/);
-  assert.ok(ing.includes('icmpv6 type { 130, 134, 135, 136 } accept'), 'RA admitted to a port with IPv6 addresses');
-  assert.ok(ing.includes('udp sport 67 udp dport 68 ip daddr { 10.0.0.1, 255.255.255.255 } accept'));
+  const [own] = chains(s, 'inet', 'in-tap00000001');
+  assert.ok(own.includes('icmpv6 type { 130, 134, 135, 136 } accept'), 'RA admitted to a port with IPv6 addresses');
+  assert.ok(own.includes('udp sport 67 udp dport 68 ip daddr { 10.0.0.1, 255.255.255.255 } accept'));
+  assert.match(own.at(-1) as string, /^goto ig-[0-9a-f]{12}$/, 'then the groups’ chain');
+  assert.equal(chains(s, 'inet', 'ig-').length, 1, 'ports of the same groups share one ingress chain (and one egress chain)');
+  assert.equal(chains(s, 'inet', 'eg-').length, 1);
+  const ing = ingressOf(s, 'tap00000001');
+  assert.ok(ing.indexOf('ct state related accept') > ing.indexOf(own[0]));
+  assert.ok(ing.some((r) => /^ct state established ct mark & 0xffff0000 == 0x[0-9a-f]{4}0000 accept$/.test(r)));
   assert.ok(
     ing.some((r) =>
       /^meta nfproto ipv4 meta l4proto 6 th dport 22 ct mark set ct mark & 0x0000ffff \| 0x[0-9a-f]{4}0000 accept$/.test(r),
@@ -170,19 +181,19 @@ test('compile: marks, zones, anti-spoofing and the fixed rules of Neutron; state
   );
   assert.ok(ing.some((r) => r.startsWith('ip saddr @rg-web-4 meta l4proto 6 th dport 80 ')));
   assert.equal(ing.at(-1), 'drop');
-  const [eg] = chains(s, 'inet', 'eg-tap00000001');
+  const [eg] = chains(s, 'inet', 'eg-');
   assert.ok(eg.includes('meta nfproto ipv4 udp sport 67 udp dport 68 drop'), 'a VM may not answer DHCP');
   assert.ok(eg.includes('icmpv6 type 134 drop'), 'nor advertise itself as a router');
   assert.ok(eg.some((r) => /^meta nfproto ipv4 ct mark set ct mark & 0xffff0000 \| 0x0000[0-9a-f]{4} accept$/.test(r)));
   assert.equal(chains(s, 'bridge', 'as-tap00000003').length, 0, 'no port security, no chain');
 
   const stateless = state([port(1)], { security_groups: { web: { ...WEB, stateful: false } } });
-  const [sl] = chains(stateless, 'inet', 'in-tap00000001');
+  const sl = ingressOf(stateless, 'tap00000001');
   assert.ok(!sl.some((r) => r.includes('ct ')), sl.join('\n'));
   assert.ok(sl.includes('meta nfproto ipv4 meta l4proto 6 th dport 22 accept'));
 
   const none = state([port(1, { security_groups: [] })]);
-  const [bare] = chains(none, 'inet', 'in-tap00000001');
+  const bare = ingressOf(none, 'tap00000001');
   assert.equal(bare.filter((r) => r.includes('th dport')).length, 0, 'no groups: only the fixed rules, then drop');
   assert.deepEqual(compileFirewall(state([port(1, { port_security_enabled: false })])).tables, []);
 });
@@ -202,7 +213,8 @@ test('compile: a chain changes name and generation with its rules, and only then
   assert.equal(name(a, 'in-'), name(state([port(1)]), 'in-'), 'deterministic');
   assert.notEqual(name(a, 'in-'), name(b, 'in-'));
   assert.equal(name(a, 'eg-'), name(b, 'eg-'), 'the egress chain did not change');
-  const gen = (s: FirewallState) => chains(s, 'inet', 'in-tap00000001')[0][2];
+  assert.notEqual(name(a, 'ig-'), name(b, 'ig-'));
+  const gen = (s: FirewallState) => chains(s, 'inet', 'ig-')[0][2];
   assert.notEqual(gen(a), gen(b));
   // A member joining changes no chain at all.
   const joined = state([port(1)], { sg_member_ips: { web: { IPv4: ['10.0.0.1', '10.0.0.2', '10.0.0.9'], IPv6: [] } } });
@@ -216,7 +228,7 @@ test('compile: hints from the kernel keep port indexes and zones; new ones take 
     schema: 1,
     chains: new Set(),
     sets: new Map([
-      ['egress', new Set(['7 : jump eg-tap00000002-aa-0123abcd'])],
+      ['ingress', new Set(['7 : jump in-tap00000002-aa-0123abcd'])],
       ['zones', new Set(['brq22222222-22 : 5'])],
     ]),
   };

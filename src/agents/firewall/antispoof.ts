@@ -24,7 +24,8 @@ function allowedSources(p: FirewallPort): Map<string, { v4: string[]; v6: string
   return out;
 }
 
-const set = (items: string[]) => `{ ${items.join(', ')} }`;
+/** One value, or an anonymous set of several (each set is a kernel object: one value needs none). */
+const set = (items: string[]) => (items.length === 1 ? items[0] : `{ ${items.join(', ')} }`);
 
 /** The rules of a port's anti-spoofing chain: accept what it may send, drop the rest. */
 export function antispoofRules(p: FirewallPort): string[] {

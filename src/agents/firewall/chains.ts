@@ -72,36 +72,42 @@ function egressChain(matches: string[], stateful: boolean): string[] {
   return withGeneration(r);
 }
 
-function ingressChain(p: FirewallPort, matches: string[], stateful: boolean): string[] {
+/** Neutron's fixed ingress rules, which name the port's addresses: neighbour discovery and MLD
+ * queries, router advertisements for a port with IPv6 addresses, DHCP answers to the port. They
+ * open the port's own chain, which then goes to its groups' shared ingress chain. */
+function portIngress(p: FirewallPort, groups: string): string[] {
+  const v6 = ipsOf(p, true);
+  return [
+    `icmpv6 type { 130, ${v6.length ? '134, ' : ''}135, 136 } accept`,
+    `udp sport 67 udp dport 68 ip daddr { ${[...ipsOf(p, false), '255.255.255.255'].join(', ')} } accept`,
+    `udp sport 547 udp dport 546 ip6 daddr { ${[...v6, 'fe80::/64'].join(', ')} } accept`,
+    `goto ${groups}`,
+  ];
+}
+
+/** The groups' ingress rules, shared by the ports of the same groups. */
+function ingressChain(matches: string[], stateful: boolean): string[] {
   const r: string[] = [];
   if (stateful) {
     r.push(
       'ct state related accept',
       'ct state established ct direction reply accept',
       `ct state established ct mark & ${hex(0xffff0000)} == ${GEN_HI} accept`,
+      'ct state invalid drop',
     );
   }
-  // Neutron's fixed ingress rules: neighbour discovery and MLD queries, router advertisements
-  // for a port with IPv6 addresses, DHCP answers to the port's addresses.
-  const v6 = ipsOf(p, true);
-  r.push(`icmpv6 type { 130, ${v6.length ? '134, ' : ''}135, 136 } accept`);
-  r.push(`udp sport 67 udp dport 68 ip daddr { ${[...ipsOf(p, false), '255.255.255.255'].join(', ')} } accept`);
-  r.push(`udp sport 547 udp dport 546 ip6 daddr { ${[...v6, 'fe80::/64'].join(', ')} } accept`);
-  if (stateful) r.push('ct state invalid drop');
   for (const m of matches) r.push(stateful ? `${m} ct mark set ct mark & ${hex(0xffff)} | ${GEN_HI} accept` : `${m} accept`);
   r.push('drop');
   return withGeneration(r);
 }
 
-/** What ports sharing one list of groups have in common. */
+/** What ports sharing one list of groups have in common: their egress chain and the ingress chain
+ * their own chains go to (`eg-<hash>`, `ig-<hash>`, named after their content). */
 export interface GroupSetChains {
   /** Identifies the groups' content (their rules and statefulness). */
   key: string;
-  stateful: boolean;
-  ingress: string[];
-  /** The egress chain's rules and name suffix (it does not depend on the port). */
-  egress: string[];
-  egressHash: string;
+  egress: { name: string; rules: string[] };
+  ingress: { name: string; rules: string[] };
   /** The remote sets the rules name. */
   sets: string[];
 }
@@ -111,12 +117,11 @@ export function groupSetChains(p: FirewallPort, s: FirewallState, groupSig: Map<
   const use = (n: string) => sets.add(n);
   const stateful = isStateful(p, s);
   const egress = egressChain(matchesOf(p, s, 'egress', use), stateful);
+  const ingress = ingressChain(matchesOf(p, s, 'ingress', use), stateful);
   return {
     key: digest(p.security_groups.map((g) => groupSig.get(g) ?? g).join('\n')),
-    stateful,
-    ingress: matchesOf(p, s, 'ingress', use),
-    egress,
-    egressHash: digest(egress.join('\n')).slice(0, 8),
+    egress: { name: `eg-${digest(egress.join('\n')).slice(0, 12)}`, rules: egress },
+    ingress: { name: `ig-${digest(ingress.join('\n')).slice(0, 12)}`, rules: ingress },
     sets: [...sets],
   };
 }
@@ -131,11 +136,11 @@ export function portChains(p: FirewallPort, idx: number, g: GroupSetChains): Por
   const mark = `meta mark set meta mark & ${hex(0xffff0000)} | ${hex(idx)}`;
   const as = [mark, ...antispoofRules(p)];
   const to = [mark];
-  const ing = ingressChain(p, g.ingress, g.stateful);
+  const ing = portIngress(p, g.ingress.name);
   const names = {
     as: chainName('as', p.device, as),
     to: chainName('to', p.device, to),
-    eg: `eg-${valid.device(p.device)}-${g.egressHash}`,
+    eg: g.egress.name,
     in: chainName('in', p.device, ing),
   };
   return {
@@ -145,7 +150,8 @@ export function portChains(p: FirewallPort, idx: number, g: GroupSetChains): Por
       [names.to, to],
     ],
     inet: [
-      [names.eg, g.egress],
+      [names.eg, g.egress.rules],
+      [g.ingress.name, g.ingress.rules],
       [names.in, ing],
     ],
   };

@@ -23,7 +23,9 @@
 //
 // Remote groups and address groups are named interval sets (`rg-<id>-4`, `ag-<id>-6`) of their
 // addresses, updated in place. Chains whose content varies are named after a hash of it, so an
-// unchanged port keeps its chains and the diff of two compiles is small.
+// unchanged port keeps its chains and the diff of two compiles is small. Ports of the same groups
+// share their egress chain (`eg-<hash>`) and the ingress chain (`ig-<hash>`) their own chain
+// (`in-<tap>-<hash>`, Neutron's fixed rules naming the port's addresses) goes to.
 import type { NftSetModel, NftTableModel, NftTableState } from '../../system/index.js';
 import { setElements } from './addresses.js';
 import { type GroupSetChains, groupSetChains, hex, type PortChains, portChains } from './chains.js';
@@ -58,8 +60,8 @@ export function hintsOf(have: Map<string, NftTableState>): CompileHints {
   const portIndex = new Map<string, number>();
   const zones = new Map<string, number>();
   const inet = have.get(`inet ${TABLE}`);
-  for (const e of inet?.sets.get('egress') ?? []) {
-    const m = /^(\d+) : jump eg-(.+)-[0-9a-f]{8}$/.exec(e);
+  for (const e of inet?.sets.get('ingress') ?? []) {
+    const m = /^(\d+) : jump in-(.+)-[0-9a-f]{8}$/.exec(e);
     if (m) portIndex.set(m[2], Number(m[1]));
   }
   for (const e of inet?.sets.get('zones') ?? []) {
