@@ -418,16 +418,24 @@ export async function upgrade(db: DB): Promise<string[]> {
     provider: new StaticProvider(),
     migrationTableName: 'neutrino_migrations',
     migrationLockTableName: 'neutrino_migrations_lock',
+    // Parts built side by side took numbers ahead (008 DHCP, 009 L3, 010 address groups) and land
+    // in any order: a database that has 010 still gets 008 when it arrives.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** Whether every migration has been applied. */
+/** Whether every migration has been applied (each of them: they may be applied out of order). */
 export async function isUpToDate(db: DB): Promise<boolean> {
-  const latest = Object.keys(MIGRATIONS).sort().at(-1);
-  return (await currentVersion(db)) === latest;
+  try {
+    const rows = await sql<{ name: string }>`select name from neutrino_migrations`.execute(db);
+    const applied = new Set(rows.rows.map((r) => r.name));
+    return Object.keys(MIGRATIONS).every((m) => applied.has(m));
+  } catch {
+    return false;
+  }
 }
 
 export async function currentVersion(db: DB): Promise<string | null> {
