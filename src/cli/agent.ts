@@ -1,10 +1,14 @@
 // `neutrino agent <kind>`: one agent process of this host, talking to the server over the bus of
 // `[DEFAULT] transport_url` (RabbitMQ: an agent in its own process needs a broker to reach the server).
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { L2Agent, type L2Backend } from '../agents/common/l2-agent.js';
 import { FirewallDriverError, firewallKind } from '../agents/firewall/index.js';
 import { LinuxBridgeBackend, type LinuxBridgeBackendOptions } from '../agents/linuxbridge/backend.js';
 import { NoopBackend } from '../agents/noop/backend.js';
+import { AGENT_TYPE_OVS, OvsBackend, type OvsBackendOptions } from '../agents/openvswitch/backend.js';
+import { TUNNEL_TYPES } from '../agents/openvswitch/names.js';
 import { type Config, ConfigError, opt } from '../config/load.js';
 import { openTransport, stderrLogger } from '../rpc/index.js';
 
@@ -39,7 +43,12 @@ export function agentHost(cfg: Config): string {
 }
 
 /** Runs an L2 agent with `backend` until SIGINT/SIGTERM. */
-async function runL2Agent(cfg: Config, binary: string, backend: (log: (msg: string) => void) => L2Backend): Promise<void> {
+async function runL2Agent(
+  cfg: Config,
+  binary: string,
+  backend: (log: (msg: string) => void) => L2Backend,
+  agentType = AGENT_TYPE_LINUXBRIDGE,
+): Promise<void> {
   if (!opt.strOrNull(cfg, 'DEFAULT', 'transport_url')) {
     throw new ConfigError(
       '[DEFAULT] transport_url is required: an agent process reaches the server through RabbitMQ (rabbit://…)',
@@ -49,7 +58,7 @@ async function runL2Agent(cfg: Config, binary: string, backend: (log: (msg: stri
   const transport = await openTransport(cfg, { log: stderrLogger });
   const agent = new L2Agent(transport, backend(log), {
     host: agentHost(cfg),
-    agentType: AGENT_TYPE_LINUXBRIDGE,
+    agentType,
     binary,
     reportIntervalSec: opt.int(cfg, 'agent', 'report_interval'),
     pollingIntervalSec: opt.int(cfg, 'agent', 'polling_interval'),
@@ -110,4 +119,111 @@ export function linuxbridgeBackendOptions(cfg: Config, log?: (msg: string) => vo
 export async function runLinuxBridgeAgent(cfg: Config): Promise<void> {
   const options = linuxbridgeBackendOptions(cfg);
   await runL2Agent(cfg, 'neutrino-linuxbridge-agent', (log) => new LinuxBridgeBackend({ ...options, log }));
+}
+
+/** What an Open vSwitch agent reports about itself (Neutron's configurations keys). */
+export function ovsConfigurations(cfg: Config): Record<string, unknown> {
+  const tunnelTypes = opt.list(cfg, 'agent', 'tunnel_types');
+  return {
+    bridge_mappings: mappings(cfg, 'ovs', 'bridge_mappings'),
+    integration_bridge: opt.str(cfg, 'ovs', 'integration_bridge'),
+    tunnel_types: tunnelTypes,
+    tunneling_ip: opt.strOrNull(cfg, 'ovs', 'local_ip'),
+    l2_population: opt.bool(cfg, 'agent', 'l2_population'),
+    arp_responder_enabled: opt.bool(cfg, 'agent', 'arp_responder') && opt.bool(cfg, 'agent', 'l2_population'),
+    enable_distributed_routing: false,
+    log_agent_heartbeats: false,
+    extensions: [],
+    datapath_type: opt.str(cfg, 'ovs', 'datapath_type'),
+    ovs_capabilities: [],
+    vhostuser_socket_dir: '/var/run/openvswitch',
+    ovs_hybrid_plug: false,
+    baremetal_smartnic: false,
+  };
+}
+
+const hostPorts = (cfg: Config, name: string): string[] => {
+  const out = opt.list(cfg, 'ovs', name);
+  for (const t of out) {
+    const m = /^(.+):(\d{1,5})$/.exec(t);
+    if (!m || !isIP(m[1]) || Number(m[2]) < 1 || Number(m[2]) > 65535)
+      throw new ConfigError(`[ovs] ${name}: '${t}' is not <IP address>:<port>`);
+  }
+  return out;
+};
+
+/** `[securitygroup] firewall_driver` on an Open vSwitch host: Neutron's native OVS firewall
+ * (`openvswitch`, also when the option is left at the Linux bridge agent's default) or noop. The
+ * hybrid driver (iptables on a per-port Linux bridge) is not built. */
+export function ovsFirewall(cfg: Config): 'openvswitch' | 'noop' {
+  if (!opt.bool(cfg, 'securitygroup', 'enable_security_group')) return 'noop';
+  const name = opt.str(cfg, 'securitygroup', 'firewall_driver').trim();
+  if (['openvswitch', 'neutron.agent.linux.openvswitch_firewall:OVSFirewallDriver', 'nftables'].includes(name))
+    return 'openvswitch';
+  if (['noop', 'neutron.agent.firewall.NoopFirewallDriver'].includes(name)) return 'noop';
+  throw new ConfigError(
+    `[securitygroup] firewall_driver: '${name}' is not a firewall driver of the Open vSwitch agent (openvswitch, noop)`,
+  );
+}
+
+/** The Open vSwitch backend's settings from the configuration. */
+export function ovsBackendOptions(cfg: Config, log?: (msg: string) => void): OvsBackendOptions {
+  const configurations = ovsConfigurations(cfg);
+  const tunnelTypes = configurations.tunnel_types as string[];
+  for (const t of tunnelTypes) {
+    if (!(TUNNEL_TYPES as readonly string[]).includes(t))
+      throw new ConfigError(`[agent] tunnel_types: '${t}' is not one of ${TUNNEL_TYPES.join(', ')}`);
+  }
+  const localIp = configurations.tunneling_ip as string | null;
+  if (localIp !== null && !isIP(localIp)) throw new ConfigError(`[ovs] local_ip: '${localIp}' is not an IP address`);
+  if (tunnelTypes.length && !localIp) throw new ConfigError('[agent] tunnel_types needs [ovs] local_ip (the tunnel endpoint)');
+  const connection = opt.str(cfg, 'ovs', 'ovsdb_connection');
+  if (!/^(unix:\/.+|tcp:.+:\d+)$/.test(connection))
+    throw new ConfigError(`[ovs] ovsdb_connection: '${connection}' is not unix:/PATH or tcp:HOST:PORT`);
+  const rundir =
+    opt.str(cfg, 'ovs', 'ovs_rundir') || (connection.startsWith('unix:') ? dirname(connection.slice(5)) : '/var/run/openvswitch');
+  const bridges = [
+    opt.str(cfg, 'ovs', 'integration_bridge'),
+    opt.str(cfg, 'ovs', 'tunnel_bridge'),
+    ...Object.values(configurations.bridge_mappings as Record<string, string>),
+  ];
+  for (const b of bridges) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(b)) throw new ConfigError(`bridge name '${b}' is not a device name`);
+  }
+  const sflow = hostPorts(cfg, 'sflow_targets');
+  const netflow = hostPorts(cfg, 'netflow_targets');
+  return {
+    integrationBridge: bridges[0],
+    tunnelBridge: bridges[1],
+    intPeerPatchPort: opt.str(cfg, 'ovs', 'int_peer_patch_port'),
+    tunPeerPatchPort: opt.str(cfg, 'ovs', 'tun_peer_patch_port'),
+    bridgeMappings: configurations.bridge_mappings as Record<string, string>,
+    localIp,
+    tunnelTypes,
+    vxlanUdpPort: opt.int(cfg, 'agent', 'vxlan_udp_port'),
+    l2Population: configurations.l2_population as boolean,
+    arpResponder: configurations.arp_responder_enabled as boolean,
+    datapathType: configurations.datapath_type as string,
+    dontFragment: opt.bool(cfg, 'agent', 'dont_fragment'),
+    portSecurity: opt.bool(cfg, 'securitygroup', 'enable_security_group'),
+    firewall: ovsFirewall(cfg),
+    sflow: sflow.length
+      ? { targets: sflow, sampling: opt.int(cfg, 'ovs', 'sflow_sampling'), polling: opt.int(cfg, 'ovs', 'sflow_polling') }
+      : null,
+    netflow: netflow.length ? { targets: netflow, activeTimeout: opt.int(cfg, 'ovs', 'netflow_active_timeout') } : null,
+    ovsdbConnection: connection,
+    rundir,
+    ovsdbTimeoutSec: opt.int(cfg, 'ovs', 'ovsdb_timeout'),
+    ofTimeoutSec: opt.int(cfg, 'ovs', 'of_request_timeout'),
+    probeIntervalSec: opt.int(cfg, 'ovs', 'of_inactivity_probe'),
+    canaryIntervalMs: opt.int(cfg, 'agent', 'polling_interval') * 1000,
+    configurations,
+    log,
+  };
+}
+
+/** Runs the Open vSwitch agent (br-int, br-tun, physical bridges, flows) until SIGINT/SIGTERM. */
+export async function runOvsAgent(cfg: Config): Promise<void> {
+  const options = ovsBackendOptions(cfg);
+  await runL2Agent(cfg, 'neutrino-openvswitch-agent', (log) => new OvsBackend({ ...options, log }), AGENT_TYPE_OVS);
 }

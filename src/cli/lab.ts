@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { rabbitInstalled } from '../lab/processes.js';
-import { labCleanup, labUp, labUpProcesses, pidAlive, readLabState } from '../lab/run.js';
+import { labCleanup, labUp, labUpProcesses, parseL2, pidAlive, readLabState } from '../lab/run.js';
 import { plugVif, VifError } from './vif.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -47,16 +47,28 @@ export function registerLabCommands(program: Command): void {
   lab
     .command('up')
     .description(
-      'build the lab and run its server and one Linux bridge agent per host (separate processes on a private RabbitMQ when installed) until interrupted',
+      'build the lab and run its server and one L2 agent per host (separate processes on a private RabbitMQ when installed) until interrupted',
     )
     .option('--name <name>', 'lab name', 'lab')
     .option('--hosts <n>', 'number of simulated hosts', '2')
     .option('--port <port>', 'API port on 127.0.0.1', '9696')
-    .action(async (f: { name: string; hosts: string; port: string }) => {
+    .option(
+      '--l2 <agents>',
+      "the hosts' L2 agent: linuxbridge or openvswitch (its own ovsdb-server/ovs-vswitchd, userspace datapath), or per host: h1=linuxbridge,h2=openvswitch",
+      'linuxbridge',
+    )
+    .action(async (f: { name: string; hosts: string; port: string; l2: string }) => {
+      let l2: ReturnType<typeof parseL2>;
+      try {
+        l2 = parseL2(f.l2, Number(f.hosts));
+      } catch (err) {
+        throw new VifError((err as Error).message);
+      }
       const options = {
         name: f.name,
         hosts: Number(f.hosts),
         port: Number(f.port),
+        l2,
         log: (m: string) => process.stderr.write(`${m}\n`),
       };
       const running = rabbitInstalled() ? await labUpProcesses(options) : await labUp(options);
@@ -64,7 +76,10 @@ export function registerLabCommands(program: Command): void {
       console.log(`lab ${state.name} is up: API ${state.url} (noauth)`);
       console.log(`  transport: ${state.transport}${rabbitInstalled() ? '' : ' (RabbitMQ is not installed)'}`);
       for (const p of state.processes ?? []) console.log(`  ${p.name}: pid ${p.pid}`);
-      for (const h of state.hosts) console.log(`  host ${h.name}: namespace ${h.netns}, VTEP ${h.localIp}`);
+      for (const h of state.hosts) {
+        const agent = h.l2 === 'openvswitch' ? `openvswitch, OVSDB ${h.ovsdb}` : 'linuxbridge';
+        console.log(`  host ${h.name}: namespace ${h.netns}, VTEP ${h.localIp}, ${agent}`);
+      }
       console.log(`add VMs: neutrino lab vm NAME --lab ${state.name} --host h1 --network NET [--cidr CIDR]`);
       // Separate processes leave nothing here to keep the event loop alive: wait for a signal.
       const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -103,6 +118,7 @@ export function registerLabCommands(program: Command): void {
         host: host.name,
         netns: `${state.prefix}-vm-${vm}`,
         hostNetns: host.netns,
+        ovsdb: host.ovsdb,
       });
       console.log(JSON.stringify(r));
     });

@@ -12,7 +12,7 @@ import { isUpToDate, upgrade } from '../db/migrations.js';
 import { buildRegistry } from '../resources/registry.js';
 import { redactUrl } from '../rpc/amqp/url.js';
 import { VERSION } from '../version.js';
-import { runLinuxBridgeAgent, runNoopAgent } from './agent.js';
+import { runLinuxBridgeAgent, runNoopAgent, runOvsAgent } from './agent.js';
 import { registerLabCommands } from './lab.js';
 import { prettyStream } from './pretty-log.js';
 import { plugVif, unplugVif, VifError } from './vif.js';
@@ -151,6 +151,15 @@ export async function main(argv: string[]): Promise<void> {
   ).action(async (flags: CommonFlags) => {
     await runLinuxBridgeAgent(configFrom(flags));
   });
+  withAgentFlags(
+    agent
+      .command('openvswitch')
+      .description(
+        'the Open vSwitch agent: br-int with a local VLAN per network, br-tun (VXLAN/GRE/Geneve tunnels, l2population, ARP responder), physical bridges, security groups as the native OVS firewall, flows in OpenFlow bundles; OVSDB spoken natively',
+      ),
+  ).action(async (flags: CommonFlags) => {
+    await runOvsAgent(configFrom(flags));
+  });
 
   const vif = program
     .command('vif')
@@ -161,7 +170,8 @@ export async function main(argv: string[]): Promise<void> {
       .option('--netns <ns>', "the VM's network namespace (created if missing)")
       .option('--host-netns <ns>', "the simulated host's namespace where the tap goes (default: this host)")
       .option('--url <url>', 'the Networking API', 'http://127.0.0.1:9696')
-      .option('--token <token>', 'X-Auth-Token (default: $OS_TOKEN; none with noauth)');
+      .option('--token <token>', 'X-Auth-Token (default: $OS_TOKEN; none with noauth)')
+      .option('--ovsdb <connection>', "the host's ovsdb-server, for ports bound to Open vSwitch (unix:PATH or tcp:HOST:PORT)");
   interface VifFlags {
     host: string;
     netns?: string;
@@ -171,6 +181,7 @@ export async function main(argv: string[]): Promise<void> {
     timeout: string;
     deviceId?: string;
     keepBinding?: boolean;
+    ovsdb?: string;
   }
   const vifOptions = (f: VifFlags) => ({
     url: f.url,
@@ -181,6 +192,7 @@ export async function main(argv: string[]): Promise<void> {
     timeoutMs: Number(f.timeout) * 1000,
     deviceId: f.deviceId,
     keepBinding: f.keepBinding,
+    ovsdb: f.ovsdb,
   });
   vifFlags(vif.command('plug <port>').description('create the tap, bind the port to the host, wait until it is ACTIVE'))
     .option('--timeout <seconds>', 'how long to wait for ACTIVE (0: do not wait)', '60')

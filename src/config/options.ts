@@ -126,6 +126,41 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     report_interval: int(30, { min: 0, help: 'Seconds between report_state heartbeats; 0 = no reports' }),
     polling_interval: int(2, { min: 1, help: 'Seconds between reconciliations of the host with the server' }),
     availability_zone: str('nova'),
+    // The Open vSwitch agent's (Neutron's [agent] of openvswitch_agent.ini).
+    tunnel_types: list([], { help: 'Tunnel network types of the Open vSwitch agent: vxlan, gre, geneve' }),
+    vxlan_udp_port: { type: 'port', default: 4789 },
+    l2_population: bool(false, { help: 'Open vSwitch agent: tunnel ports and forwarding from l2population' }),
+    arp_responder: bool(false, { help: 'Open vSwitch agent: answer ARP for remote ports on br-tun (needs l2_population)' }),
+    dont_fragment: bool(true, { help: 'Open vSwitch agent: set DF on tunnel packets' }),
+    veth_mtu: int(9000, { min: 68, ignored: true, help: 'Accepted: the bridges are joined by patch ports, not veths' }),
+  },
+  // The Open vSwitch agent (src/agents/openvswitch), Neutron's [ovs] names and defaults unless said.
+  ovs: {
+    integration_bridge: str('br-int'),
+    tunnel_bridge: str('br-tun'),
+    int_peer_patch_port: str('patch-tun'),
+    tun_peer_patch_port: str('patch-int'),
+    local_ip: str(null, { help: "This host's tunnel endpoint address" }),
+    bridge_mappings: list([], { help: '<physnet>:<bridge> mappings (the bridges exist, created by the operator)' }),
+    datapath_type: str('system', { choices: ['system', 'netdev'], help: 'netdev: the userspace datapath' }),
+    of_inactivity_probe: int(10, {
+      min: 0,
+      help: 'Seconds between echo probes of the connection to the switch (OVSDB; ovs-ofctl calls are short); 0 = none',
+    }),
+    of_request_timeout: int(300, { min: 1, help: 'Seconds one ovs-ofctl call may take' }),
+    ovsdb_connection: str('unix:/var/run/openvswitch/db.sock', {
+      help: "ovsdb-server: unix:PATH or tcp:HOST:PORT (Neutron's default tcp:127.0.0.1:6640 needs a manager set)",
+    }),
+    ovsdb_timeout: int(10, { min: 1, help: 'Seconds an OVSDB transaction (and ovs-vswitchd applying it) may take' }),
+    // Neutrino's own.
+    ovs_rundir: str('', {
+      help: "ovs-vswitchd's run directory with the bridges' .mgmt sockets (default: that of the ovsdb_connection socket)",
+    }),
+    sflow_targets: list([], { help: 'sFlow collectors (host:port) of br-int; empty: no sFlow' }),
+    sflow_sampling: int(64, { min: 1, help: 'sFlow: one packet in N is sampled' }),
+    sflow_polling: int(10, { min: 1, help: 'sFlow: seconds between interface counter samples' }),
+    netflow_targets: list([], { help: 'NetFlow v5 collectors (host:port) of br-int; empty: no NetFlow' }),
+    netflow_active_timeout: int(60, { min: -1, help: 'NetFlow: seconds before a long flow is reported; -1 = never' }),
   },
   linux_bridge: {
     physical_interface_mappings: list([], { help: '<physnet>:<interface> mappings' }),
@@ -150,7 +185,9 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
   securitygroup: {
     enable_security_group: bool(true, { help: 'Filter ports (port security, security groups); false = the noop driver' }),
     firewall_driver: str('nftables', {
-      help: "nftables (Neutron's iptables is read as nftables) or noop; the Open vSwitch agent's drivers are refused",
+      help:
+        "Linux bridge agent: nftables (Neutron's iptables is read as nftables) or noop; " +
+        "Open vSwitch agent: openvswitch (Neutron's native OVS firewall, its default; nftables is read as it) or noop",
     }),
     // Remote groups are always nft sets (Neutron's ipsets); accepted for linuxbridge_agent.ini.
     enable_ipset: bool(true, { ignored: true }),
