@@ -140,13 +140,23 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     const types = new TypeManager(ml2Config(cfg), store);
     await types.initialize();
     const services = createCoreServices(registry, deps, coreSettings(cfg), types);
-    for (const [k, v] of createSecurityGroupServices(registry, deps, services.get('ports') as PortService)) services.set(k, v);
+    // Agents hear of security group changes once the bus is open (below); a lost notification is
+    // made up for by their next poll, so a failure is only logged.
+    let notifier: AgentNotifier | undefined;
+    let log: FastifyInstance['log'] | undefined;
+    const tell = (what: string, send: (n: AgentNotifier) => Promise<void>) => {
+      if (notifier) send(notifier).catch((err) => log?.error({ err }, `${what} notification failed`));
+    };
+    const sgNotifier = {
+      rulesChanged: (ids: string[]) => tell('security_groups_rule_updated', (n) => n.securityGroupsRuleUpdated(ids)),
+      addressGroupsChanged: (ids: string[]) => tell('address_groups_updated', (n) => n.addressGroupsUpdated(ids)),
+    };
+    const sgServices = createSecurityGroupServices(registry, deps, services.get('ports') as PortService, sgNotifier);
+    for (const [k, v] of sgServices) services.set(k, v);
     for (const [k, v] of createRbacServices(registry, deps, services)) services.set(k, v);
     const agentPlugin = createAgentServices(registry, deps, agentSettings(cfg));
     for (const [k, v] of agentPlugin.services) services.set(k, v);
-    // The L3 service plugin; its notifier is the bus's and its log the server's, both made below.
-    let notifier: AgentNotifier | undefined;
-    let serverLog: FastifyInstance['log'] | undefined;
+    // The L3 service plugin; it tells agents through the same notifier, and logs to the server's log.
     const l3 = createL3(
       registry,
       {
@@ -156,7 +166,7 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
         subnets: services.get('subnets') as SubnetService,
         agents: agentPlugin.agents,
         notifier: () => notifier,
-        log: { warn: (o, m) => serverLog?.warn(o, m), error: (o, m) => serverLog?.error(o, m) },
+        log: { warn: (o, m) => log?.warn(o, m), error: (o, m) => log?.error(o, m) },
       },
       cfg,
     );
@@ -185,9 +195,9 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
         allowBulk: opt.bool(cfg, 'DEFAULT', 'allow_bulk'),
       },
     });
-    serverLog = app.log;
     // The bus to agents: RabbitMQ when transport_url says so, else an in-process bus of this
     // server's own (agents in the same process, as all-in-one runs them, share it).
+    log = app.log;
     const url = opt.strOrNull(cfg, 'DEFAULT', 'transport_url');
     // ML2 first (a bad [ml2] option fails here), then the bus it is served on.
     const ml2 = createMl2(cfg, {

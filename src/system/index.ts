@@ -1,12 +1,14 @@
 // Typed, safe wrappers around the OS tools the agents use (DESIGN.md principle 4). Imports nothing
 // of ours.
 export * from './bridge.js';
+export * from './conntrack.js';
 export * from './ethtool.js';
 export * from './exec.js';
 export * from './ip.js';
 export * from './monitor.js';
 export * from './netns.js';
 export * from './nft.js';
+export * from './nft-ruleset.js';
 export * from './ofctl.js';
 export * from './ovsdb/index.js';
 export * as valid from './validate.js';
