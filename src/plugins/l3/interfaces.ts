@@ -13,7 +13,6 @@ import { ACCESS_SHARED, WILDCARD } from '../rbac/access.js';
 import type { Dict } from '../service.js';
 import { checkDupRouterSubnets, type FixedIp, portsOfRouters, subnetsByIds } from './common.js';
 import { badRequest, l3Errors } from './errors.js';
-import type { RouterService } from './routers.js';
 
 const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -37,8 +36,16 @@ const interfaceInfo = (routerId: string, port: Dict, subnets: Dict[], last = tru
   subnet_ids: subnets.map((s) => s.id as string),
 });
 
+/** What the interfaces need of the router service (RouterService): its ports and subnets, and
+ * `change`, which runs a change to one router's ports under its lock. */
+export interface RouterPortChanges {
+  readonly ports: PortService;
+  readonly subnets: SubnetService;
+  change<T>(ctx: Context, id: string, rule: string, fn: (db: DB, router: Dict, changes: PortChanges) => Promise<T>): Promise<T>;
+}
+
 export class RouterInterfaces {
-  constructor(private readonly routers: RouterService) {}
+  constructor(private readonly routers: RouterPortChanges) {}
 
   private get ports(): PortService {
     return this.routers.ports;
