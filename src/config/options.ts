@@ -126,6 +126,13 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     report_interval: int(30, { min: 0, help: 'Seconds between report_state heartbeats; 0 = no reports' }),
     polling_interval: int(2, { min: 1, help: 'Seconds between reconciliations of the host with the server' }),
     availability_zone: str('nova'),
+    // Neutrino's own: one machine simulates several hosts. The namespace standing for this host:
+    // the DHCP and L3 agents put their ports' taps there and name their namespaces
+    // `<host_namespace>-qdhcp-<network-id>` / `<host_namespace>-qrouter-<router-id>`, so two agents
+    // of one network or router on one machine do not collide. Empty: a real host, Neutron's names.
+    host_namespace: str('', {
+      help: "Namespace standing for this host (simulated hosts): agents' taps go there, their namespaces are prefixed '<NS>-'",
+    }),
   },
   linux_bridge: {
     physical_interface_mappings: list([], { help: '<physnet>:<interface> mappings' }),
