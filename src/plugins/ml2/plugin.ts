@@ -13,7 +13,7 @@ import type {
   HostState,
   SecurityGroupRule,
 } from '../../rpc/contract.js';
-import type { AgentNotifier, ServerRpcHandlers } from '../../rpc/index.js';
+import type { AgentNotifier, Ml2RpcHandlers } from '../../rpc/index.js';
 import { AGENT_TYPE, type AgentService } from '../agents/agents.js';
 import type { NetworkService } from '../core/networks.js';
 import type { PortService } from '../core/ports.js';
@@ -402,7 +402,7 @@ export class Ml2Plugin {
   }
 
   /** The handlers agents call over the bus. */
-  handlers(): ServerRpcHandlers {
+  handlers(): Ml2RpcHandlers {
     return {
       report_state: async ({ agent_state, time }) => {
         const status = await this.deps.agents.reportState(agent_state.agent_state as never, time);
