@@ -239,14 +239,18 @@ test('a DHCP agent calls DhcpRpcCallback on q-plugin with Neutron’s argument n
   const [server, agent] = [open(), open()];
   const calls: Array<[string, unknown, string]> = [];
   const net = { id: 'n1', project_id: 'p', admin_state_up: true, mtu: 1450, subnets: [], non_local_subnets: [], ports: [] };
+  const rec = <T>(method: string, args: unknown, topic: string, result: T): T => {
+    calls.push([method, args, topic]);
+    return result;
+  };
   const handlers: DhcpRpcHandlers = {
-    get_active_networks_info: (a, ctx) => (calls.push(['get_active_networks_info', a, ctx.topic]), [net]),
-    get_network_info: (a, ctx) => (calls.push(['get_network_info', a, ctx.topic]), a.network_id === 'n1' ? net : null),
-    create_dhcp_port: (a, ctx) => (calls.push(['create_dhcp_port', a, ctx.topic]), null),
-    update_dhcp_port: (a, ctx) => (calls.push(['update_dhcp_port', a, ctx.topic]), null),
-    release_dhcp_port: (a, ctx) => (calls.push(['release_dhcp_port', a, ctx.topic]), null),
-    dhcp_ready_on_ports: (a, ctx) => (calls.push(['dhcp_ready_on_ports', a, ctx.topic]), null),
-    get_dhcp_port: (a, ctx) => (calls.push(['get_dhcp_port', a, ctx.topic]), null),
+    get_active_networks_info: (a, ctx) => rec('get_active_networks_info', a, ctx.topic, [net]),
+    get_network_info: (a, ctx) => rec('get_network_info', a, ctx.topic, a.network_id === 'n1' ? net : null),
+    create_dhcp_port: (a, ctx) => rec('create_dhcp_port', a, ctx.topic, null),
+    update_dhcp_port: (a, ctx) => rec('update_dhcp_port', a, ctx.topic, null),
+    release_dhcp_port: (a, ctx) => rec('release_dhcp_port', a, ctx.topic, null),
+    dhcp_ready_on_ports: (a, ctx) => rec('dhcp_ready_on_ports', a, ctx.topic, null),
+    get_dhcp_port: (a, ctx) => rec('get_dhcp_port', a, ctx.topic, null),
   };
   const listener = await serveAgentRpc(server, handlers);
   const c = new ServerRpcClient(agent, { host: 'net1' });
