@@ -83,6 +83,11 @@ export const RESOURCE_RULES: Record<string, string> = {
   update_agent: ADMIN,
   delete_agent: ADMIN,
   get_availability_zone: 'role:reader',
+  // dhcp_agent_scheduler: admins only.
+  'get_dhcp-networks': ADMIN,
+  'create_dhcp-network': ADMIN,
+  'delete_dhcp-network': ADMIN,
+  'get_dhcp-agents': ADMIN,
 
   ...owned('rbac_policy'),
   'create_rbac_policy:target_tenant': `${ADMIN} or (not field:rbac_policy:target_tenant=*)`,
