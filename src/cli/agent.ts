@@ -1,11 +1,13 @@
 // `neutrino agent <kind>`: one agent process of this host, talking to the server over the bus of
 // `[DEFAULT] transport_url` (RabbitMQ: an agent in its own process needs a broker to reach the server).
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { L2Agent, type L2Backend } from '../agents/common/l2-agent.js';
+import { L2Agent, type L2AgentOptions, type L2Backend } from '../agents/common/l2-agent.js';
+import { DhcpAgent, type DhcpAgentOptions } from '../agents/dhcp/agent.js';
 import { LinuxBridgeBackend, type LinuxBridgeBackendOptions } from '../agents/linuxbridge/backend.js';
 import { NoopBackend } from '../agents/noop/backend.js';
 import { type Config, ConfigError, opt } from '../config/load.js';
-import { openTransport, stderrLogger } from '../rpc/index.js';
+import { openTransport, stderrLogger, type Transport } from '../rpc/index.js';
 
 const AGENT_TYPE_LINUXBRIDGE = 'Linux bridge agent';
 
@@ -37,8 +39,18 @@ export function agentHost(cfg: Config): string {
   return opt.strOrNull(cfg, 'DEFAULT', 'host') ?? hostname();
 }
 
-/** Runs an L2 agent with `backend` until SIGINT/SIGTERM. */
-async function runL2Agent(cfg: Config, binary: string, backend: (log: (msg: string) => void) => L2Backend): Promise<void> {
+/** An agent that starts and stops (L2, DHCP …). */
+export interface RunnableAgent {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Runs the agent `make` builds on the configured bus until SIGINT/SIGTERM. */
+async function runAgent(
+  cfg: Config,
+  binary: string,
+  make: (transport: Transport, log: (msg: string) => void) => RunnableAgent,
+): Promise<void> {
   if (!opt.strOrNull(cfg, 'DEFAULT', 'transport_url')) {
     throw new ConfigError(
       '[DEFAULT] transport_url is required: an agent process reaches the server through RabbitMQ (rabbit://…)',
@@ -46,15 +58,7 @@ async function runL2Agent(cfg: Config, binary: string, backend: (log: (msg: stri
   }
   const log = (msg: string) => process.stderr.write(`${binary}: ${msg}\n`);
   const transport = await openTransport(cfg, { log: stderrLogger });
-  const agent = new L2Agent(transport, backend(log), {
-    host: agentHost(cfg),
-    agentType: AGENT_TYPE_LINUXBRIDGE,
-    binary,
-    reportIntervalSec: opt.int(cfg, 'agent', 'report_interval'),
-    pollingIntervalSec: opt.int(cfg, 'agent', 'polling_interval'),
-    availabilityZone: opt.str(cfg, 'agent', 'availability_zone'),
-    log,
-  });
+  const agent = make(transport, log);
   await agent.start();
   log(`running on host ${agentHost(cfg)}`);
   const stop = async () => {
@@ -64,6 +68,86 @@ async function runL2Agent(cfg: Config, binary: string, backend: (log: (msg: stri
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** Runs an L2 agent with `backend` until SIGINT/SIGTERM. */
+function runL2Agent(cfg: Config, binary: string, backend: (log: (msg: string) => void) => L2Backend): Promise<void> {
+  return runAgent(cfg, binary, (transport, log) => new L2Agent(transport, backend(log), l2AgentOptions(cfg, binary, log)));
+}
+
+/** The L2 agent's settings from the configuration. */
+export function l2AgentOptions(cfg: Config, binary: string, log?: (msg: string) => void): L2AgentOptions {
+  return {
+    host: agentHost(cfg),
+    agentType: AGENT_TYPE_LINUXBRIDGE,
+    binary,
+    reportIntervalSec: opt.int(cfg, 'agent', 'report_interval'),
+    pollingIntervalSec: opt.int(cfg, 'agent', 'polling_interval'),
+    availabilityZone: opt.str(cfg, 'agent', 'availability_zone'),
+    log,
+  };
+}
+
+/** `[agent] host_namespace`, checked. */
+export function hostNamespace(cfg: Config): string {
+  const ns = opt.str(cfg, 'agent', 'host_namespace');
+  if (ns && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,40}$/.test(ns)) {
+    throw new ConfigError(`[agent] host_namespace: '${ns}' is not a network namespace name (at most 41 characters)`);
+  }
+  return ns;
+}
+
+/** The DHCP agent's settings from the configuration (Neutron's dhcp_agent.ini options). */
+export function dhcpAgentOptions(cfg: Config, log?: (msg: string) => void): DhcpAgentOptions {
+  for (const name of ['enable_isolated_metadata', 'force_metadata']) {
+    if (opt.bool(cfg, 'DEFAULT', name)) {
+      throw new ConfigError(`[DEFAULT] ${name}: the metadata proxy is not implemented in Neutrino; leave it false`);
+    }
+  }
+  const domain = opt.strOrNull(cfg, 'DEFAULT', 'dns_domain');
+  if (domain && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9.])?$/.test(domain)) {
+    throw new ConfigError(`[DEFAULT] dns_domain: '${domain}' is not a DNS domain`);
+  }
+  const servers = opt.list(cfg, 'DEFAULT', 'dnsmasq_dns_servers');
+  for (const server of servers) {
+    if (!isIP(server)) throw new ConfigError(`[DEFAULT] dnsmasq_dns_servers: '${server}' is not an IP address`);
+  }
+  const path = (name: string, value: string) => {
+    if (value && !/^(\/[A-Za-z0-9_.+@-]+)+\/?$/.test(value)) {
+      throw new ConfigError(`[DEFAULT] ${name}: '${value}' is not an absolute path of plain characters`);
+    }
+    return value;
+  };
+  const confs = path('dhcp_confs', opt.str(cfg, 'DEFAULT', 'dhcp_confs') || `${opt.str(cfg, 'DEFAULT', 'state_path')}/dhcp`);
+  return {
+    host: agentHost(cfg),
+    hostNamespace: hostNamespace(cfg),
+    confsDir: confs,
+    settings: {
+      dnsDomain: domain || null,
+      leaseDuration: opt.int(cfg, 'DEFAULT', 'dhcp_lease_duration'),
+      leaseMax: opt.int(cfg, 'DEFAULT', 'dnsmasq_lease_max'),
+      dnsServers: servers,
+      localResolv: opt.bool(cfg, 'DEFAULT', 'dnsmasq_local_resolv'),
+      renewalTime: opt.int(cfg, 'DEFAULT', 'dhcp_renewal_time'),
+      rebindingTime: opt.int(cfg, 'DEFAULT', 'dhcp_rebinding_time'),
+      broadcast: opt.bool(cfg, 'DEFAULT', 'dhcp_broadcast_reply'),
+      confFile: path('dnsmasq_config_file', opt.str(cfg, 'DEFAULT', 'dnsmasq_config_file')),
+    },
+    logDir: path('dnsmasq_base_log_dir', opt.strOrNull(cfg, 'DEFAULT', 'dnsmasq_base_log_dir') ?? '') || null,
+    reportIntervalSec: opt.int(cfg, 'agent', 'report_interval'),
+    resyncIntervalSec: opt.int(cfg, 'DEFAULT', 'resync_interval'),
+    numSyncThreads: opt.int(cfg, 'DEFAULT', 'num_sync_threads'),
+    checkChildIntervalSec: opt.int(cfg, 'agent', 'check_child_processes_interval'),
+    availabilityZone: opt.str(cfg, 'agent', 'availability_zone'),
+    log,
+  };
+}
+
+/** Runs the DHCP agent (a namespace and a dnsmasq per network it serves) until SIGINT/SIGTERM. */
+export async function runDhcpAgent(cfg: Config): Promise<void> {
+  const options = dhcpAgentOptions(cfg);
+  await runAgent(cfg, 'neutrino-dhcp-agent', (transport, log) => new DhcpAgent(transport, { ...options, log }));
 }
 
 /** Runs the protocol-only agent until SIGINT/SIGTERM. */
@@ -96,4 +180,33 @@ export function linuxbridgeBackendOptions(cfg: Config, log?: (msg: string) => vo
 export async function runLinuxBridgeAgent(cfg: Config): Promise<void> {
   const options = linuxbridgeBackendOptions(cfg);
   await runL2Agent(cfg, 'neutrino-linuxbridge-agent', (log) => new LinuxBridgeBackend({ ...options, log }));
+}
+
+/** The agents `all-in-one --agents` can run in the server's process, by name (the other agents,
+ * l3 and openvswitch, join this table as they are built). */
+export const IN_PROCESS_AGENTS: Record<string, (cfg: Config, transport: Transport, log: (msg: string) => void) => RunnableAgent> =
+  {
+    linuxbridge: (cfg, transport, log) =>
+      new L2Agent(
+        transport,
+        new LinuxBridgeBackend({ ...linuxbridgeBackendOptions(cfg), log }),
+        l2AgentOptions(cfg, 'neutrino-linuxbridge-agent', log),
+      ),
+    dhcp: (cfg, transport, log) => new DhcpAgent(transport, { ...dhcpAgentOptions(cfg), log }),
+  };
+
+/** `--agents a,b`: the names, checked (and their options, so a bad one stops startup at once). */
+export function inProcessAgents(cfg: Config, list: string | undefined): string[] {
+  const names = (list ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const n of names) {
+    if (!(n in IN_PROCESS_AGENTS)) {
+      throw new ConfigError(`--agents: unknown agent '${n}' (${Object.keys(IN_PROCESS_AGENTS).join(', ')})`);
+    }
+  }
+  if (names.includes('linuxbridge')) linuxbridgeBackendOptions(cfg);
+  if (names.includes('dhcp')) dhcpAgentOptions(cfg);
+  return [...new Set(names)];
 }

@@ -9,7 +9,7 @@ import { apiWorkers, buildNeutrino, NOT_UP_TO_DATE, openConfiguredDatabase } fro
 import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
 import { DatabaseUrlError } from '../db/connection.js';
 import { isUpToDate, upgrade } from '../db/migrations.js';
-import { runLinuxBridgeAgent, runNoopAgent } from './agent.js';
+import { IN_PROCESS_AGENTS, inProcessAgents, runDhcpAgent, runLinuxBridgeAgent, runNoopAgent } from './agent.js';
 import { registerLabCommands } from './lab.js';
 import { plugVif, unplugVif, VifError } from './vif.js';
 import { superviseWorkers } from './workers.js';
@@ -50,8 +50,11 @@ function configFrom(flags: CommonFlags, presets: Array<[string, string, unknown]
   return loadConfig(flags.configFile, overrides, presets);
 }
 
-async function serve(cfg: Config, migrate: boolean): Promise<void> {
+async function serve(cfg: Config, migrate: boolean, agents: string[] = []): Promise<void> {
   const workers = apiWorkers(cfg);
+  if (agents.length && workers > 1) {
+    throw new ConfigError(`--agents runs agents in the server's process: it needs api_workers = 1 (not ${workers})`);
+  }
   if (workers > 1 && cluster.isPrimary) {
     // The primary prepares the database once, then only supervises the workers.
     const database = await openConfiguredDatabase(cfg);
@@ -73,7 +76,15 @@ async function serve(cfg: Config, migrate: boolean): Promise<void> {
   const host = opt.str(cfg, 'DEFAULT', 'bind_host');
   const port = opt.int(cfg, 'DEFAULT', 'bind_port');
   await neutrino.app.listen({ host, port });
+  // This host's agents, on the server's own bus (in-process unless transport_url says otherwise).
+  const running = agents.map((name) => {
+    const log = (msg: string) => neutrino.app.log.info(`${name} agent: ${msg}`);
+    return IN_PROCESS_AGENTS[name](cfg, neutrino.transport, log);
+  });
+  for (const a of running) await a.start();
+  if (agents.length) neutrino.app.log.info(`agents running in this process: ${agents.join(', ')}`);
   const stop = async () => {
+    await Promise.allSettled(running.map((a) => a.stop()));
     await neutrino.close();
     stream.flushSync();
     process.exit(0);
@@ -90,10 +101,20 @@ export async function main(argv: string[]): Promise<void> {
   });
 
   withCommonFlags(
-    program.command('all-in-one').description('server and this host’s agents in one process, SQLite, embedded defaults'),
-  ).action(async (flags: CommonFlags) => {
+    program
+      .command('all-in-one')
+      .description(
+        'the API server with embedded defaults (SQLite in $NEUTRINO_HOME or ~/.neutrino, migrations applied); ' +
+          'with --agents, also this host’s agents in the same process (they change the host’s network: off by default)',
+      )
+      .option(
+        '--agents <list>',
+        `agents to run in this process on the server's bus, comma-separated: ${Object.keys(IN_PROCESS_AGENTS).join(', ')}`,
+      ),
+  ).action(async (flags: CommonFlags & { agents?: string }) => {
     const home = process.env.NEUTRINO_HOME ?? `${process.env.HOME ?? '/tmp'}/.neutrino`;
-    await serve(configFrom(flags, [['DEFAULT', 'state_path', home]]), true);
+    const cfg = configFrom(flags, [['DEFAULT', 'state_path', home]]);
+    await serve(cfg, true, inProcessAgents(cfg, flags.agents));
   });
 
   const agent = program.command('agent').description("one of this host's agents");
@@ -116,6 +137,16 @@ export async function main(argv: string[]): Promise<void> {
       .option('--host <name>', '[DEFAULT] host: the host name ports are bound to'),
   ).action(async (flags: CommonFlags) => {
     await runLinuxBridgeAgent(configFrom(flags));
+  });
+  withCommonFlags(
+    agent
+      .command('dhcp')
+      .description(
+        'the DHCP agent: for each network scheduled to this host, a qdhcp- namespace with the DHCP port and one dnsmasq serving its ports’ fixed addresses, routes, DNS and options',
+      )
+      .option('--host <name>', '[DEFAULT] host: the host name ports are bound to'),
+  ).action(async (flags: CommonFlags) => {
+    await runDhcpAgent(configFrom(flags));
   });
 
   const vif = program

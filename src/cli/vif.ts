@@ -1,8 +1,9 @@
 // `neutrino vif plug|unplug`: what Nova and os-vif do for a VM's port on a Linux bridge host, with a
 // network namespace standing in for the VM. plug creates the tap (a veth: tap<port-id[:11]> on the
 // host, in the host's namespace when the host is simulated; the other end in the VM's namespace with
-// the port's MAC, addresses, default route and MTU — there is no DHCP agent yet), binds the port to
-// the host through the API, and waits until the agent has wired it and the port is ACTIVE.
+// the port's MAC, addresses, default route and MTU, or nothing but the MAC when the VM asks a DHCP
+// agent for the rest), binds the port to the host through the API, and waits until the agent has
+// wired it and the port is ACTIVE.
 // The tap exists before the binding, so the agent finds it on the reconcile the binding triggers.
 import { randomUUID } from 'node:crypto';
 import { VethInterfaceDriver } from '../agents/common/interface.js';
@@ -11,7 +12,6 @@ import {
   addAddress,
   addNetns,
   addTap,
-  addVeth,
   type Command,
   delLink,
   Ip,
@@ -33,6 +33,9 @@ export interface VifOptions {
   /** How long to wait for ACTIVE; 0 = don't wait. */
   timeoutMs?: number;
   deviceId?: string;
+  /** The VM learns its addresses by DHCP (a DHCP client is started afterwards): its interface
+   * gets no address and no route here, and the MTU a guest's NIC starts with (1500). */
+  dhcp?: boolean;
 }
 
 export interface PlugResult {
@@ -99,8 +102,9 @@ export async function plugVif(portId: string, o: VifOptions): Promise<PlugResult
       ifname = await freeInterfaceName(vm);
       await new VethInterfaceDriver().plug({ portId, mac, mtu, netns: o.netns, ifname, hostNetns: o.hostNetns });
       const cmds: Command[] = [];
+      if (o.dhcp) cmds.push(linkSet(ifname, { mtu: 1500 }));
       let gateway: string | undefined;
-      for (const f of (port.fixed_ips as Array<{ subnet_id: string; ip_address: string }>) ?? []) {
+      for (const f of o.dhcp ? [] : ((port.fixed_ips as Array<{ subnet_id: string; ip_address: string }>) ?? [])) {
         const subnet = (await api(o, 'GET', `subnets/${f.subnet_id}`)).body.subnet as Json | undefined;
         if (!subnet) continue;
         const prefix = String(subnet.cidr).split('/')[1];

@@ -3,7 +3,18 @@
 // only ever inside the lab's namespaces). A second bridge there, `provider`, links every host's
 // `eth1` (no address): the physical network a flat or VLAN provider network maps to. Every name starts with the lab's prefix, so `destroy()`
 // removes the whole lab — hosts, VMs, links — by deleting the namespaces that carry it.
-import { addAddress, addBridge, addNetns, addVeth, delNetns, Ip, linkSet, listNetns } from '../system/index.js';
+import {
+  addAddress,
+  addBridge,
+  addNetns,
+  addVeth,
+  delNetns,
+  Ip,
+  killProcess,
+  linkSet,
+  listNetns,
+  netnsPids,
+} from '../system/index.js';
 
 export interface LabHost {
   /** The host name agents report and ports are bound to. */
@@ -89,7 +100,12 @@ export class LabTopology {
   }
 }
 
-/** Removes the namespaces of the lab named `prefix` (also one left by a crashed run). */
+/** Removes the namespaces of the lab named `prefix` (also one left by a crashed run), after
+ * stopping, by PID, the processes the lab started in them (dnsmasq in its DHCP namespaces, the VMs'
+ * DHCP clients): a namespace lives on as long as a process holds it. */
 export async function destroyLab(prefix: string): Promise<void> {
-  for (const ns of await listNetns()) if (ns === prefix || ns.startsWith(`${prefix}-`)) await delNetns(ns);
+  const namespaces = (await listNetns()).filter((ns) => ns === prefix || ns.startsWith(`${prefix}-`));
+  const pids = (await Promise.all(namespaces.map((ns) => netnsPids(ns)))).flat();
+  await Promise.all(pids.map((pid) => killProcess(pid, 2000)));
+  for (const ns of namespaces) await delNetns(ns);
 }

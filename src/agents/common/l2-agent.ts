@@ -3,9 +3,9 @@
 // has its backend make the host match, and reports the ports it has wired up (and the ones it
 // took down) with update_device_list. Notifications only wake the loop early; a lost one is made
 // up for by the next poll, and a restart starts from the server's state, never from scratch.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentState, HostPort, HostState } from '../../rpc/contract.js';
 import { type Listener, listenAgentNotifications, ServerRpcClient, type Transport } from '../../rpc/index.js';
+import { ReconcileLoop, StateReporter } from './agent-loop.js';
 
 /** What makes a host match its desired state: Linux bridges, OVS, or nothing (noop). */
 export interface L2Backend {
@@ -34,18 +34,11 @@ export interface L2AgentOptions {
 export class L2Agent {
   private readonly client: ServerRpcClient;
   private listener?: Listener;
-  private stopped = false;
-  /** Ends the pauses between heartbeats when the agent stops. */
-  private readonly stopping = new AbortController();
-  private wake?: () => void;
-  private dirty = true;
+  private readonly reporter: StateReporter;
+  private readonly loop: ReconcileLoop;
   private devices = 0;
-  private registered = false;
-  private loops: Promise<void>[] = [];
   /** Ports reported up at a revision, so a port is not reported again until it changes. */
   private reported = new Map<string, string>();
-  /** Resolves after each completed reconciliation (tests and benchmarks wait on it). */
-  syncs = 0;
 
   constructor(
     private readonly transport: Transport,
@@ -53,6 +46,16 @@ export class L2Agent {
     private readonly opts: L2AgentOptions,
   ) {
     this.client = new ServerRpcClient(transport, { host: opts.host, timeoutMs: opts.timeoutMs });
+    this.reporter = new StateReporter(this.client, (f) => this.state(f), {
+      reportIntervalSec: opts.reportIntervalSec,
+      log: opts.log,
+    });
+    this.loop = new ReconcileLoop(() => this.reconcile(), { intervalMs: opts.pollingIntervalSec * 1000, log: opts.log });
+  }
+
+  /** Completed reconciliations (tests and benchmarks wait on it). */
+  get syncs(): number {
+    return this.loop.runs;
   }
 
   private log(msg: string): void {
@@ -86,66 +89,13 @@ export class L2Agent {
       tunnel_update: resync,
     });
     this.backend.watch?.(resync);
-    this.loops.push(this.reportLoop(), this.syncLoop());
+    this.reporter.start();
+    this.loop.start();
   }
 
   /** Something changed: reconcile now rather than at the next poll. */
   poke(): void {
-    this.dirty = true;
-    this.wake?.();
-  }
-
-  private async reportLoop(): Promise<void> {
-    let delay = 1000;
-    while (!this.stopped) {
-      try {
-        if (!this.registered) {
-          const status = await this.client.reportState(this.state(true));
-          this.registered = true;
-          delay = 1000;
-          this.log(`registered with the server: ${status}`);
-        } else await this.client.castReportState(this.state(false));
-      } catch (err) {
-        this.log(`report_state failed: ${(err as Error).message}`);
-        if (!this.registered) {
-          await this.pause(delay);
-          delay = Math.min(delay * 2, 30_000);
-          continue;
-        }
-      }
-      if (this.opts.reportIntervalSec === 0 && this.registered) return;
-      await this.pause(this.opts.reportIntervalSec * 1000);
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return sleep(ms, undefined, { ref: false, signal: this.stopping.signal }).catch(() => undefined);
-  }
-
-  private async syncLoop(): Promise<void> {
-    while (!this.stopped) {
-      if (this.dirty) {
-        this.dirty = false;
-        try {
-          await this.reconcile();
-        } catch (err) {
-          this.dirty = true;
-          this.log(`reconcile failed: ${(err as Error).message}`);
-        }
-      }
-      if (this.stopped) return;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.opts.pollingIntervalSec * 1000);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-        if (this.dirty) this.wake();
-      });
-      this.wake = undefined;
-      // Polling: every interval reconciles, so a missed notification heals within one.
-      this.dirty = true;
-    }
+    this.loop.poke();
   }
 
   private async reconcile(): Promise<void> {
@@ -170,18 +120,14 @@ export class L2Agent {
     if (up.length || down.length) {
       const r = await this.client.updateDeviceList(up, down);
       for (const p of state.ports) if (r.devices_up.includes(p.id)) this.reported.set(p.id, key(p));
-      if (r.failed_devices_up.length || r.failed_devices_down.length) this.dirty = true;
+      if (r.failed_devices_up.length || r.failed_devices_down.length) this.poke();
     }
-    this.syncs++;
-    if (this.syncs === 1) this.log(`first reconcile done: ${state.ports.length} ports on this host`);
+    if (this.loop.runs === 0) this.log(`first reconcile done: ${state.ports.length} ports on this host`);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.stopping.abort();
-    this.wake?.();
     await this.listener?.stop();
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([this.reporter.stop(), this.loop.stop()]);
     await this.backend.close?.();
   }
 }
