@@ -102,7 +102,9 @@ export async function plugVif(portId: string, o: VifOptions): Promise<PlugResult
       ifname = await freeInterfaceName(vm);
       await new VethInterfaceDriver().plug({ portId, mac, mtu, netns: o.netns, ifname, hostNetns: o.hostNetns });
       const cmds: Command[] = [];
-      if (o.dhcp) cmds.push(linkSet(ifname, { mtu: 1500 }));
+      // A guest boots once its port is ACTIVE (Nova waits for network-vif-plugged): its NIC comes
+      // up then, so its first DHCP discover or router solicitation finds the path wired.
+      if (o.dhcp) cmds.push(linkSet(ifname, { mtu: 1500, up: (o.timeoutMs ?? 60_000) <= 0 }));
       let gateway: string | undefined;
       for (const f of o.dhcp ? [] : ((port.fixed_ips as Array<{ subnet_id: string; ip_address: string }>) ?? [])) {
         const subnet = (await api(o, 'GET', `subnets/${f.subnet_id}`)).body.subnet as Json | undefined;
@@ -142,6 +144,7 @@ export async function plugVif(portId: string, o: VifOptions): Promise<PlugResult
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+  if (o.dhcp && ifname && o.netns && timeout > 0) await new Ip({ netns: o.netns }).batch([linkSet(ifname, { up: true })]);
   return {
     port_id: portId,
     tap,

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { check, execRunner, inNetns, readPidFile, valid } from '../system/index.js';
 
-/** The client script: udhcpc calls it with an event ($1), dhclient with $reason. */
-const SCRIPT = `#!/bin/sh
+/** The client script: udhcpc calls it with an event ($1), dhclient with $reason. Each client has
+ * its own, with the lease file written in (dhclient passes its scripts no environment of ours). */
+const script = (leaseFile: string) => `#!/bin/sh
 # Neutrino lab: the DHCP client script of a VM (busybox udhcpc; ISC dhclient -6).
 set -uf
-out=\${NEUTRINO_LEASE_FILE:?}
+out='${valid.path(leaseFile)}'
 save() {
-  env | grep -E '^(ip|mask|subnet|router|dns|domain|mtu|staticroutes|lease|serverid|hostname|new_ip6_address|new_ip6_prefixlen|new_dhcp6_name_servers|new_dhcp6_domain_search)=' | sort > "$out.tmp"
+  env | grep -E '^(ip|mask|subnet|router|dns|domain|mtu|staticroutes|lease|serverid|hostname|ntpsrv|tftp|bootfile|new_ip6_address|new_ip6_prefixlen|new_dhcp6_name_servers|new_dhcp6_domain_search)=' | sort > "$out.tmp"
   mv "$out.tmp" "$out"
 }
 case "\${1:-\${reason:-}}" in
@@ -61,6 +62,9 @@ export interface Lease {
   lease?: string;
   serverid?: string;
   hostname?: string;
+  ntpsrv?: string;
+  tftp?: string;
+  bootfile?: string;
   /** DHCPv6 (dhclient). */
   new_ip6_address?: string;
   new_ip6_prefixlen?: string;
@@ -81,7 +85,7 @@ export function clientFiles(
   if (!/^[A-Za-z0-9_.-]{1,20}$/.test(vm)) throw new Error(`bad VM name: ${vm}`);
   const base = join(dir, `vm-${vm}${version === 6 ? '-v6' : ''}`);
   return {
-    script: join(dir, 'dhcp-client-script'),
+    script: `${base}.sh`,
     leaseFile: `${base}.lease`,
     pidFile: `${base}.pid`,
     dhclientLeases: `${base}.dhclient`,
@@ -91,44 +95,33 @@ export function clientFiles(
 /** Starts the VM's DHCP client on `ifname` in `netns`; resolves once it runs (its first lease may
  * come later: see waitForLease). */
 export async function startDhcpClient(
-  o: { netns: string; ifname: string; dir: string; vm: string; version?: 4 | 6 },
+  o: {
+    netns: string;
+    ifname: string;
+    dir: string;
+    vm: string;
+    version?: 4 | 6;
+    /** More options udhcpc asks for (-O NAME). */
+    request?: string[];
+  },
   run = execRunner,
 ): Promise<DhcpClient> {
   const version = o.version ?? 4;
   const f = clientFiles(o.dir, o.vm, version);
-  writeFileSync(f.script, SCRIPT);
-  chmodSync(f.script, 0o755);
   for (const p of [f.script, f.leaseFile, f.pidFile, f.dhclientLeases]) valid.path(p);
+  writeFileSync(f.script, script(f.leaseFile));
+  chmodSync(f.script, 0o755);
+  // udhcpc: -b go on trying in the background; -t/-T/-A discover every second at first; -O also ask
+  // for the classless static routes and the MTU, as cloud images' clients do.
+  const udhcpc = ['udhcpc', '-i', valid.device(o.ifname), '-s', f.script, '-p', f.pidFile, '-b', '-t', '5', '-T', '1', '-A', '1'];
+  const requested = ['staticroutes', 'mtu', ...(o.request ?? [])].flatMap((name) => ['-O', valid.token(name)]);
   const args =
     version === 4
-      ? // -b: go on trying in the background; -t/-T: discover every second at first; -O: also ask for
-        // the classless static routes and the MTU, as cloud images' clients do.
-        [
-          'udhcpc',
-          '-i',
-          valid.device(o.ifname),
-          '-s',
-          f.script,
-          '-p',
-          f.pidFile,
-          '-b',
-          '-t',
-          '5',
-          '-T',
-          '1',
-          '-A',
-          '1',
-          '-O',
-          'staticroutes',
-          '-O',
-          'mtu',
-        ]
+      ? [...udhcpc, ...requested]
       : ['-6', '-nw', '-sf', f.script, '-lf', f.dhclientLeases, '-pf', f.pidFile, valid.device(o.ifname)];
   const program = version === 4 ? 'busybox' : 'dhclient';
   const [file, argv] = inNetns(valid.netns(o.netns), program, args);
-  // The script learns where to write the lease from its environment (inherited through ip netns exec).
-  const env = { ...process.env, NEUTRINO_LEASE_FILE: f.leaseFile };
-  await check(run, file, argv, { timeoutMs: 30_000, env });
+  await check(run, file, argv, { timeoutMs: 30_000 });
   return { leaseFile: f.leaseFile, pidFile: f.pidFile };
 }
 

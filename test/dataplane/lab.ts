@@ -5,7 +5,7 @@
 // (processes by PID, the broker, every namespace of the lab, the state directory), also after a
 // failed start.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type LabHost, LabTopology } from '../../src/lab/topology.js';
@@ -25,6 +25,13 @@ export const rabbitSkip: string | false =
 // biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely in tests
 type Json = Record<string, any>;
 
+export interface LabStartOptions {
+  /** A DHCP agent process per host too. */
+  dhcp?: boolean;
+  /** More [DEFAULT] options of the server (e.g. `agent_down_time = 3`). */
+  serverDefaults?: string;
+}
+
 export class DataplaneLab {
   readonly topology: LabTopology;
   readonly dir: string;
@@ -32,18 +39,21 @@ export class DataplaneLab {
   private rabbitUrl = '';
   private server?: ServerProcess;
   readonly agents = new Map<string, ServerProcess>();
+  readonly dhcpAgents = new Map<string, ServerProcess>();
   private brokerStarted = false;
 
   private constructor(readonly tag: string) {
     this.topology = new LabTopology(`nt-${tag}`);
     this.dir = mkdtempSync(join(tmpdir(), `neutrino-lab-${tag}-`));
+    // dnsmasq reads its files below it as user nobody.
+    chmodSync(this.dir, 0o755);
   }
 
   get hosts(): LabHost[] {
     return this.topology.hosts;
   }
 
-  static async start(hostCount: number): Promise<DataplaneLab> {
+  static async start(hostCount: number, o: LabStartOptions = {}): Promise<DataplaneLab> {
     const lab = new DataplaneLab(runTag());
     try {
       await lab.topology.createUnderlay();
@@ -56,7 +66,7 @@ export class DataplaneLab {
       lab.url = `http://127.0.0.1:${port}`;
       writeFileSync(
         join(lab.dir, 'server.conf'),
-        `${lab.common()}bind_port = ${port}\nstate_path = ${lab.dir}\n` +
+        `${lab.common()}bind_port = ${port}\nstate_path = ${lab.dir}\n${o.serverDefaults ?? ''}` +
           '[ml2]\nmechanism_drivers = linuxbridge,l2population\ntenant_network_types = vxlan\n' +
           '[ml2_type_vxlan]\nvni_ranges = 1000:1999\n',
       );
@@ -65,9 +75,11 @@ export class DataplaneLab {
         env: { ...process.env, NEUTRINO_HOME: lab.dir },
       });
       for (const h of lab.hosts) lab.startAgent(h);
+      if (o.dhcp) for (const h of lab.hosts) lab.startDhcpAgent(h);
+      const types = ['Linux bridge agent', ...(o.dhcp ? ['DHCP agent'] : [])];
       await until('every agent alive', async () => {
         const agents = (await lab.api('GET', 'agents')).body.agents as Json[];
-        return lab.hosts.every((h) => agents.some((a) => a.host === h.name && a.alive));
+        return lab.hosts.every((h) => types.every((t) => agents.some((a) => a.host === h.name && a.agent_type === t && a.alive)));
       });
       return lab;
     } catch (err) {
@@ -93,6 +105,21 @@ export class DataplaneLab {
     );
     const agent = ServerProcess.spawn(['node', BIN, 'agent', 'linuxbridge', '--config-file', conf]);
     this.agents.set(h.name, agent);
+    return agent;
+  }
+
+  /** Starts (or starts again) the DHCP agent of `host`: its namespaces prefixed with the host's,
+   * its files under <dir>/<host>, dnsmasq checked every second. */
+  startDhcpAgent(h: LabHost): ServerProcess {
+    const conf = join(this.dir, `dhcp-${h.name}.conf`);
+    writeFileSync(
+      conf,
+      `${this.common()}host = ${h.name}\nstate_path = ${join(this.dir, h.name)}\n` +
+        `dnsmasq_base_log_dir = ${join(this.dir, h.name, 'dnsmasq-log')}\n` +
+        `[agent]\nreport_interval = 1\nhost_namespace = ${h.netns}\ncheck_child_processes_interval = 1\n`,
+    );
+    const agent = ServerProcess.spawn(['node', BIN, 'agent', 'dhcp', '--config-file', conf]);
+    this.dhcpAgents.set(h.name, agent);
     return agent;
   }
 
@@ -151,11 +178,13 @@ export class DataplaneLab {
   }
 
   agentLogs(): string {
-    return [...this.agents].map(([h, a]) => `--- agent ${h}:\n${a.log}`).join('\n');
+    return [...this.agents, ...[...this.dhcpAgents].map(([h, a]) => [`${h} (DHCP)`, a] as const)]
+      .map(([h, a]) => `--- agent ${h}:\n${a.log}`)
+      .join('\n');
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.agents.values()].map((a) => a.stop()));
+    await Promise.allSettled([...this.agents.values(), ...this.dhcpAgents.values()].map((a) => a.stop()));
     await this.server?.stop().catch(() => undefined);
     if (this.brokerStarted) await run('bash', [RABBIT, 'stop', join(this.dir, 'broker')], { timeoutMs: 60_000 });
     await this.topology.destroy();

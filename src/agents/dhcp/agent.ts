@@ -12,7 +12,7 @@
 import { readdirSync } from 'node:fs';
 import type { AgentState, DhcpNetwork, DhcpPayload } from '../../rpc/contract.js';
 import { AGENT_TYPE_DHCP, type Listener, listenDhcpAgent, ServerRpcClient, type Transport } from '../../rpc/index.js';
-import { listNetns, type Runner } from '../../system/index.js';
+import { ensureDir, listNetns, type Runner, untraversable } from '../../system/index.js';
 import { ReconcileLoop, StateReporter } from '../common/agent-loop.js';
 import { type InterfaceDriver, VethInterfaceDriver } from '../common/interface.js';
 import type { DhcpSettings } from './config.js';
@@ -134,6 +134,14 @@ export class DhcpAgent {
   }
 
   async start(): Promise<void> {
+    const blocked = untraversable(this.o.confsDir);
+    if (blocked) {
+      throw new Error(
+        `dnsmasq reads its files as user nobody, who cannot traverse ${blocked} on the way to ${this.o.confsDir}: ` +
+          `set [DEFAULT] dhcp_confs (or state_path) to a directory others may traverse, e.g. /var/lib/neutrino/dhcp, or chmod o+x ${blocked}`,
+      );
+    }
+    ensureDir(this.o.confsDir);
     const mark = (id: string | undefined, action: Action) => {
       if (!id || !UUID.test(id)) return;
       this.pending.set(id, action);
@@ -171,7 +179,7 @@ export class DhcpAgent {
   /** A dnsmasq that died is started again (Neutron's ProcessMonitor, action respawn). */
   private supervise(): void {
     for (const [id, n] of this.networks) {
-      if (this.pending.has(id) || n.running()) continue;
+      if (!n.started || this.pending.has(id) || n.running()) continue;
       this.log(`network ${id}: dnsmasq is not running; respawning it`);
       this.stats.respawns++;
       this.verify.add(id);

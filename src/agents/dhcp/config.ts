@@ -167,7 +167,9 @@ export function dnsmasqConfig(network: DhcpNetwork, iface: string, files: Networ
       } else entries.push(`${mac},${tag}${fqdn},${ip}`);
     }
     hosts.push(...entries);
-    if (entries.length) served.set(port.id, JSON.stringify([entries, extra]));
+    // Every port dnsmasq is configured for counts as served, SLAAC ones with no entry of their own
+    // too (Neutron's agent reports them all ready after a reload).
+    served.set(port.id, JSON.stringify([entries, extra, port.fixed_ips]));
   }
 
   const { options: perSubnet, withoutNameservers } = subnetOptions(subnets, isolated, domain);

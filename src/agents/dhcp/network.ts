@@ -110,6 +110,12 @@ export class NetworkDhcp {
     );
   }
 
+  /** Whether an apply has got dnsmasq running (what supervision watches). */
+  get started(): boolean {
+    return this.argv.length > 0 && this.served;
+  }
+  private served = false;
+
   /** Whether dnsmasq runs with the command line of the last apply. */
   running(): boolean {
     return this.argv.length > 0 && this.daemon().state().state === 'running';
@@ -256,6 +262,7 @@ export class NetworkDhcp {
       started = true;
       this.o.log(`network ${info.id}: dnsmasq started (pid ${pid}) in ${this.namespace}`);
     }
+    this.served = true;
     const ready = [...config.served].filter(([id, fp]) => this.reported.get(id) !== fp).map(([id]) => id);
     return {
       ready,
@@ -284,6 +291,7 @@ export class NetworkDhcp {
     this.reported.clear();
     this.plugged = false;
     this.addresses = '';
+    this.served = false;
     if (release) await this.o.client.releaseDhcpPort(this.id, this.deviceId);
   }
 }

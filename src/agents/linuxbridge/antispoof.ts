@@ -1,6 +1,6 @@
 // Port security on the bridge (nftables `bridge` family): a port with port_security_enabled may
 // only send from its MAC with its fixed IPs, or from an allowed address pair's MAC with that
-// pair's IP, ARP included; DHCP discovery (from 0.0.0.0) and IPv6 link-local / DAD pass. The whole
+// pair's IP, ARP included; DHCP client requests (from any address) and IPv6 link-local / DAD pass. The whole
 // table is generated from the desired state and replaced in one atomic `nft -f -` (only when its
 // hash changed, so a restart does not touch it). Security group rules (a stateful filter on the
 // same taps) are the next hook here: one more chain per port, built from HostState.security_groups.
@@ -39,8 +39,10 @@ function portChain(p: HostPort): string[] {
   const sources = allowedSources(p);
   const macs = [...sources.keys()];
   const rules = [
-    // DHCPv4 discovery/request before the port has its address.
-    `ether saddr ${set(macs)} ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept`,
+    // DHCPv4 client requests from any source address (Neutron's DHCP_CLIENT exception): discovery
+    // before the port has its address, and the renewal or rebinding of an address the port no
+    // longer has, which the DHCP server must see to answer NAK.
+    `ether saddr ${set(macs)} ip protocol udp udp sport 68 udp dport 67 accept`,
     // IPv6 duplicate address detection.
     `ether saddr ${set(macs)} ip6 saddr :: accept`,
   ];
