@@ -151,3 +151,84 @@ export function pingFlood(vm: string, address: string): { stop(): Promise<{ sent
     },
   };
 }
+
+/** The same paths on Open vSwitch, built by hand on the lab's OVS hosts (their own ovsdb-server and
+ * ovs-vswitchd): a standalone bridge `br-hm` (NORMAL switching, no agent flows) with VM veths (TX
+ * checksum offload off, as vif plug does on the userspace datapath), and for two hosts a VXLAN port
+ * with a fixed key to the other host's VTEP; remove() deletes the bridges and VM namespaces. */
+export class HandMadeOvs {
+  private readonly bridges: Array<{ ovsdb: string }> = [];
+  private readonly vms: string[] = [];
+  constructor(readonly prefix: string) {}
+
+  private vsctl(ovsdb: string, ...args: string[]): Promise<string> {
+    return sh(['ovs-vsctl', `--db=${ovsdb}`, '--timeout=20', ...args]);
+  }
+
+  private async bridge(ovsdb: string): Promise<void> {
+    await this.vsctl(ovsdb, '--may-exist', 'add-br', 'br-hm', '--', 'set', 'bridge', 'br-hm', 'datapath_type=netdev');
+    this.bridges.push({ ovsdb });
+  }
+
+  private async vm(
+    host: { netns: string; ovsdb: string },
+    name: string,
+    dev: string,
+    cidr: string,
+    mtu: number,
+  ): Promise<string> {
+    const vm = `${this.prefix}-${name}`;
+    await sh(['ip', 'netns', 'add', vm]);
+    this.vms.push(vm);
+    await ipn(host.netns, 'link', 'add', dev, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm);
+    await ipn(host.netns, 'link', 'set', dev, 'up');
+    await txOff(host.netns, dev);
+    await txOff(vm, 'eth0');
+    await ipn(vm, 'link', 'set', 'eth0', 'mtu', String(mtu), 'up');
+    await ipn(vm, 'link', 'set', 'lo', 'up');
+    await ipn(vm, 'addr', 'add', cidr, 'dev', 'eth0');
+    await this.vsctl(host.ovsdb, 'add-port', 'br-hm', dev);
+    return vm;
+  }
+
+  async oneHost(host: { netns: string; ovsdb: string }, mtu: number): Promise<[string, string, string]> {
+    await this.bridge(host.ovsdb);
+    const a = await this.vm(host, 'oa', 'hma', '10.98.0.1/24', mtu);
+    const b = await this.vm(host, 'ob', 'hmb', '10.98.0.2/24', mtu);
+    return [a, b, '10.98.0.2'];
+  }
+
+  /** `hosts`: the lab's two OVS hosts (their VTEPs are on br-phy). */
+  async twoHosts(
+    hosts: Array<{ netns: string; ovsdb: string; localIp: string }>,
+    mtu: number,
+  ): Promise<[string, string, string]> {
+    const vms: string[] = [];
+    for (const i of [0, 1]) {
+      const h = hosts[i];
+      await this.bridge(h.ovsdb);
+      const remote = hosts[1 - i].localIp;
+      await this.vsctl(
+        h.ovsdb,
+        'add-port',
+        'br-hm',
+        'vxhm',
+        '--',
+        'set',
+        'interface',
+        'vxhm',
+        'type=vxlan',
+        `options:remote_ip=${remote}`,
+        `options:local_ip=${h.localIp}`,
+        'options:key=4242',
+      );
+      vms.push(await this.vm(h, `ox${i}`, `hmx${i}`, `10.98.1.${i + 1}/24`, mtu));
+    }
+    return [vms[0], vms[1], '10.98.1.2'];
+  }
+
+  async remove(): Promise<void> {
+    for (const b of this.bridges.splice(0)) await execRunner('ovs-vsctl', [`--db=${b.ovsdb}`, '--if-exists', 'del-br', 'br-hm']);
+    for (const vm of this.vms.splice(0)) await execRunner('ip', ['netns', 'del', vm]).catch(() => undefined);
+  }
+}

@@ -31,12 +31,14 @@ import { createRbacServices } from './plugins/rbac/index.js';
 import { createSecurityGroupServices } from './plugins/security-groups/index.js';
 import { BaseService } from './plugins/service.js';
 import { EXTENSIONS } from './resources/extensions.js';
-import { buildRegistry } from './resources/registry.js';
+import { buildRegistry, type Registry } from './resources/registry.js';
 import type { ResourceDef } from './resources/types.js';
 import { AgentNotifier, openTransport, type RpcLogger, serveAgentRpc, type Transport } from './rpc/index.js';
 
 export interface Neutrino {
   app: FastifyInstance;
+  /** The resources and extensions served (what the OpenAPI document and validation read). */
+  registry: Registry;
   database: Database;
   /** The agent registry, for the RPC layer (report_state, get_agents …). */
   agents: AgentService;
@@ -168,6 +170,7 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       services,
       auth: authenticator(cfg),
       logger: options.logger,
+      maxBodySize: opt.int(cfg, 'oslo_middleware', 'max_request_body_size'),
       settings: {
         filterValidation: opt.bool(cfg, 'DEFAULT', 'filter_validation'),
         paginationMaxLimit: opt.int(cfg, 'DEFAULT', 'pagination_max_limit'),
@@ -207,6 +210,7 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     dhcp?.start();
     return {
       app,
+      registry,
       database,
       agents: agentPlugin.agents,
       ml2,

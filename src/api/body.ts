@@ -6,8 +6,8 @@ import type { Context } from '../plugins/context.js';
 import type { Dict } from '../plugins/service.js';
 import type { AttributeDef, ResourceDef } from '../resources/types.js';
 import { UNSET } from '../resources/types.js';
-import { converters } from './validation/converters.js';
-import { validators } from './validation/validators.js';
+import { converters } from '../validation/converters.js';
+import { validators } from '../validation/validators.js';
 
 const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
 

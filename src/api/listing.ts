@@ -1,9 +1,13 @@
 // Query-string handling for lists and shows: filters (filter-validation), fields=, sorting
 // (sort-key-validation), pagination (limit/marker/page_reverse) and the <collection>_links.
 import { badRequest, NeutronError } from '../common/errors.js';
-import type { ListOptions, TagFilters } from '../db/store.js';
+import type { ListOptions, TagFilters } from '../plugins/list-options.js';
 import type { ResourceDef } from '../resources/types.js';
-import { converters } from './validation/converters.js';
+import { converters } from '../validation/converters.js';
+import { pyInt } from '../validation/validators.js';
+
+/** The largest integer an integer column holds: a filter on a larger one matches nothing. */
+const INT_MAX = 2 ** 31 - 1;
 
 export type RawQuery = Record<string, string | string[] | undefined>;
 
@@ -29,6 +33,8 @@ export interface ParsedList {
   opts: ListOptions;
   fields: string[];
   limit: number;
+  /** A filter no stored value can meet (a number no column holds): the list is empty. */
+  nothing: boolean;
 }
 
 function convertFilter(def: ResourceDef, key: string, raw: string): unknown {
@@ -48,6 +54,7 @@ export function parseList(def: ResourceDef, q: RawQuery, settings: ListSettings)
   const filters: Record<string, unknown[]> = {};
   const tagFilters: TagFilters = {};
   const invalid: string[] = [];
+  let nothing = false;
   for (const key of Object.keys(q)) {
     if (RESERVED.has(key)) continue;
     if (def.taggable && key in TAG_KEYS) {
@@ -63,7 +70,12 @@ export function parseList(def: ResourceDef, q: RawQuery, settings: ListSettings)
     }
     // Without empty-string-filtering an empty value is ignored.
     const vals = values(q, key).filter((v) => v !== '');
-    if (vals.length) filters[key] = vals.map((v) => convertFilter(def, key, v));
+    if (vals.length === 0) continue;
+    const converted = vals.map((v) => convertFilter(def, key, v));
+    // A number no column can hold matches nothing (rather than failing the query on PostgreSQL).
+    const possible = converted.filter((v) => typeof v !== 'number' || Math.abs(v) <= INT_MAX);
+    if (possible.length === 0) nothing = true;
+    filters[key] = possible;
   }
   if (invalid.length) throw badRequest(`[${invalid.map((k) => `'${k}'`).join(', ')}] is invalid attribute for filtering`);
   if (filters.tenant_id) {
@@ -90,14 +102,17 @@ export function parseList(def: ResourceDef, q: RawQuery, settings: ListSettings)
   let limit = 0;
   const rawLimit = values(q, 'limit')[0];
   if (rawLimit !== undefined) {
-    if (!/^\d+$/.test(rawLimit)) {
+    // Python's int(): surrounding blanks, a sign and underscores pass, as in Neutron.
+    const n = pyInt(rawLimit);
+    if (n === null || n < 0) {
       throw new NeutronError(
         'BadRequest',
         400,
         `Bad limit request: Limit must be an integer 0 or greater and not '${rawLimit}'.`,
       );
     }
-    limit = Number(rawLimit);
+    // No table holds 2^31 rows: a larger limit (Neutron fails from 2^63) pages the same.
+    limit = Math.min(n, INT_MAX);
   }
   if (settings.paginationMaxLimit > 0 && (limit === 0 || limit > settings.paginationMaxLimit)) {
     limit = settings.paginationMaxLimit;
@@ -116,7 +131,7 @@ export function parseList(def: ResourceDef, q: RawQuery, settings: ListSettings)
     pageReverse: limit ? pageReverse : false,
     changedSince: changedSince ? normalizeTime(changedSince) : undefined,
   };
-  return { opts, fields: parseFields(q), limit };
+  return { opts, fields: parseFields(q), limit, nothing };
 }
 
 function normalizeTime(s: string): string {

@@ -9,7 +9,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { startDhcpClient, waitForLease } from '../lab/dhcp-client.js';
 import { rabbitInstalled } from '../lab/processes.js';
-import { labCleanup, labDir, labUp, labUpProcesses, pidAlive, readLabState } from '../lab/run.js';
+import { labCleanup, labDir, labUp, labUpProcesses, parseL2, pidAlive, readLabState } from '../lab/run.js';
 import { listNetns, netnsExists } from '../system/index.js';
 import { plugVif, VifError } from './vif.js';
 
@@ -78,18 +78,30 @@ export function registerLabCommands(program: Command): void {
   lab
     .command('up')
     .description(
-      'build the lab and run its server, and per host a Linux bridge agent and a DHCP agent (separate processes on a private RabbitMQ when installed), until interrupted',
+      'build the lab and run its server, and per host an L2 agent and a DHCP agent (separate processes on a private RabbitMQ when installed), until interrupted',
     )
     .option('--lab <name>', 'lab name', 'lab')
     .addOption(new Option('--name <name>', 'lab name (old spelling of --lab)').hideHelp())
     .option('--hosts <n>', 'number of simulated hosts', '2')
     .option('--port <port>', 'API port on 127.0.0.1 (the all-in-one’s too: stop it first, or pick another)', '9696')
-    .action(async (f: { lab: string; name?: string; hosts: string; port: string }) => {
+    .option(
+      '--l2 <agents>',
+      "the hosts' L2 agent: linuxbridge or openvswitch (its own ovsdb-server/ovs-vswitchd, userspace datapath), or per host: h1=linuxbridge,h2=openvswitch",
+      'linuxbridge',
+    )
+    .action(async (f: { lab: string; name?: string; hosts: string; port: string; l2: string }) => {
       const name = f.name ?? f.lab;
+      let l2: ReturnType<typeof parseL2>;
+      try {
+        l2 = parseL2(f.l2, Number(f.hosts));
+      } catch (err) {
+        throw new VifError((err as Error).message);
+      }
       const options = {
         name,
         hosts: Number(f.hosts),
         port: Number(f.port),
+        l2,
         log: (m: string) => process.stderr.write(`${m}\n`),
       };
       options.log(
@@ -102,7 +114,10 @@ export function registerLabCommands(program: Command): void {
       console.log(`lab ${state.name} is up: API ${state.url} (noauth)`);
       console.log(`  transport: ${state.transport}${rabbitInstalled() ? '' : ' (RabbitMQ is not installed)'}`);
       for (const p of state.processes ?? []) console.log(`  ${p.name}: pid ${p.pid}`);
-      for (const h of state.hosts) console.log(`  host ${h.name}: namespace ${h.netns}, VTEP ${h.localIp}`);
+      for (const h of state.hosts) {
+        const agent = h.l2 === 'openvswitch' ? `openvswitch, OVSDB ${h.ovsdb}` : 'linuxbridge';
+        console.log(`  host ${h.name}: namespace ${h.netns}, VTEP ${h.localIp}, ${agent}`);
+      }
       console.log('next, in another shell (as root):');
       console.log(`  ${cmd} lab vm v1${lab} --host h1 --network blue --cidr 10.40.0.0/24 --ip 10.40.0.11`);
       console.log(`  ${cmd} lab vm v2${lab} --host h2 --network blue --ip 10.40.0.12`);
@@ -157,7 +172,14 @@ export function registerLabCommands(program: Command): void {
         })
       ).port;
       const t0 = Date.now();
-      const r = await plugVif(port.id, { url: state.url, host: host.name, netns, hostNetns: host.netns, dhcp: dhcp || v6 });
+      const r = await plugVif(port.id, {
+        url: state.url,
+        host: host.name,
+        netns,
+        hostNetns: host.netns,
+        ovsdb: host.ovsdb,
+        dhcp: dhcp || v6,
+      });
       if (!dhcp && !v6) {
         console.log(JSON.stringify(r));
         return;

@@ -5,12 +5,16 @@
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { apiWorkers, buildNeutrino, NOT_UP_TO_DATE, openConfiguredDatabase } from '../app.js';
+import { apiWorkers, buildNeutrino, databaseUrl, NOT_UP_TO_DATE, openConfiguredDatabase } from '../app.js';
 import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
 import { DatabaseUrlError } from '../db/connection.js';
 import { isUpToDate, upgrade } from '../db/migrations.js';
-import { IN_PROCESS_AGENTS, inProcessAgents, runDhcpAgent, runLinuxBridgeAgent, runNoopAgent } from './agent.js';
+import type { Registry } from '../resources/registry.js';
+import { redactUrl } from '../rpc/amqp/url.js';
+import { VERSION } from '../version.js';
+import { IN_PROCESS_AGENTS, inProcessAgents, runDhcpAgent, runLinuxBridgeAgent, runNoopAgent, runOvsAgent } from './agent.js';
 import { registerLabCommands } from './lab.js';
+import { prettyStream } from './pretty-log.js';
 import { plugVif, unplugVif, VifError } from './vif.js';
 import { superviseWorkers } from './workers.js';
 
@@ -22,10 +26,20 @@ interface CommonFlags {
   connection?: string;
   authStrategy?: string;
   statePath?: string;
+  transportUrl?: string;
   debug?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** What an agent process takes: its configuration, the bus and the host it serves. */
+function withAgentFlags(cmd: Command): Command {
+  return cmd
+    .option('--config-file <file>', 'neutron.conf-style file (agent sections); repeatable, later files override', collect, [])
+    .option('--transport-url <url>', '[DEFAULT] transport_url: the RabbitMQ the server listens on, rabbit://user:pass@host:5672/')
+    .option('--host <name>', '[DEFAULT] host: the host name ports are bound to')
+    .option('--debug', '[DEFAULT] debug');
+}
 
 function withCommonFlags(cmd: Command): Command {
   return cmd
@@ -47,6 +61,7 @@ function configFrom(flags: CommonFlags, presets: Array<[string, string, unknown]
   if (flags.statePath !== undefined) overrides.push(['DEFAULT', 'state_path', flags.statePath]);
   if (flags.debug) overrides.push(['DEFAULT', 'debug', true]);
   if (flags.host !== undefined) overrides.push(['DEFAULT', 'host', flags.host]);
+  if (flags.transportUrl !== undefined) overrides.push(['DEFAULT', 'transport_url', flags.transportUrl]);
   return loadConfig(flags.configFile, overrides, presets);
 }
 
@@ -67,15 +82,17 @@ async function serve(cfg: Config, migrate: boolean, agents: string[] = []): Prom
     await superviseWorkers(workers, `${opt.str(cfg, 'DEFAULT', 'bind_host')}:${opt.int(cfg, 'DEFAULT', 'bind_port')}`);
     return;
   }
-  // Asynchronous stdout: lines written while a write is in flight go out together, one
-  // system call for many access-log lines under load instead of one each.
-  const stream = pino.destination({ dest: 1, sync: false });
+  // A terminal gets lines for the eye; anything else pino's JSON, on an asynchronous stdout: lines
+  // written while a write is in flight go out together, one system call for many access-log lines.
+  const json = process.stdout.isTTY ? undefined : pino.destination({ dest: 1, sync: false });
+  const stream = json ?? prettyStream();
   const logger = { level: opt.bool(cfg, 'DEFAULT', 'debug') ? 'debug' : 'info', stream };
   // A worker's database was prepared by the primary.
   const neutrino = await buildNeutrino(cfg, { migrate: migrate && cluster.isPrimary, logger });
   const host = opt.str(cfg, 'DEFAULT', 'bind_host');
   const port = opt.int(cfg, 'DEFAULT', 'bind_port');
   await neutrino.app.listen({ host, port });
+  neutrino.app.log.info(startupLine(cfg, `http://${host.includes(':') ? `[${host}]` : host}:${port}`, neutrino.registry));
   // This host's agents, on the server's own bus (in-process unless transport_url says otherwise).
   const running = agents.map((name) => {
     const log = (msg: string) => neutrino.app.log.info(`${name} agent: ${msg}`);
@@ -83,18 +100,35 @@ async function serve(cfg: Config, migrate: boolean, agents: string[] = []): Prom
   });
   for (const a of running) await a.start();
   if (agents.length) neutrino.app.log.info(`agents running in this process: ${agents.join(', ')}`);
-  const stop = async () => {
+  const stop = async (signal: string) => {
+    neutrino.app.log.info(`${signal}: stopping (in-flight requests finish first)`);
     await Promise.allSettled(running.map((a) => a.stop()));
     await neutrino.close();
-    stream.flushSync();
+    neutrino.app.log.info('stopped');
+    json?.flushSync();
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** What a server states when it starts: where it listens, its database, its bus, its auth, its extensions. */
+function startupLine(cfg: Config, url: string, registry: Registry): string {
+  const db = databaseUrl(cfg).replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  const transport = opt.strOrNull(cfg, 'DEFAULT', 'transport_url');
+  const bus = transport ? `RabbitMQ ${redactUrl(transport)}` : 'in-process (agents in this process only)';
+  const extensions = registry.extensions.map((e) => e.alias);
+  return (
+    `neutrino ${VERSION} serving the Networking API on ${url} — database ${db}; bus ${bus}; ` +
+    `auth_strategy ${opt.str(cfg, 'DEFAULT', 'auth_strategy')}; ${extensions.length} extensions: ${extensions.join(', ')}`
+  );
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = new Command('neutrino').description('OpenStack Networking (Neutron) API and agents').showHelpAfterError();
+  const program = new Command('neutrino')
+    .description('OpenStack Networking (Neutron) API and agents')
+    .version(VERSION, '-V, --version', 'print the version')
+    .showHelpAfterError();
 
   withCommonFlags(program.command('server').description('the API server (neutron-server)')).action(async (flags: CommonFlags) => {
     await serve(configFrom(flags), false);
@@ -117,34 +151,42 @@ export async function main(argv: string[]): Promise<void> {
     await serve(cfg, true, inProcessAgents(cfg, flags.agents));
   });
 
-  const agent = program.command('agent').description("one of this host's agents");
-  withCommonFlags(
+  const agent = program
+    .command('agent')
+    .description("one of this host's agents, in its own process, reaching the server over RabbitMQ (--transport-url)");
+  withAgentFlags(
     agent
       .command('noop')
       .description(
         'an L2 agent that speaks the whole agent protocol (registers, heartbeats, reports devices) but touches no kernel state',
-      )
-      .option('--host <name>', '[DEFAULT] host: the host name ports are bound to'),
+      ),
   ).action(async (flags: CommonFlags) => {
     await runNoopAgent(configFrom(flags));
   });
-  withCommonFlags(
+  withAgentFlags(
     agent
       .command('linuxbridge')
       .description(
-        'the Linux bridge agent: a bridge per network, VXLAN with l2population FDB entries, taps, port security in nftables',
-      )
-      .option('--host <name>', '[DEFAULT] host: the host name ports are bound to'),
+        'the Linux bridge agent: a bridge per network, VXLAN with l2population FDB entries, taps, port security in nftables (root)',
+      ),
   ).action(async (flags: CommonFlags) => {
     await runLinuxBridgeAgent(configFrom(flags));
   });
-  withCommonFlags(
+  withAgentFlags(
+    agent
+      .command('openvswitch')
+      .description(
+        'the Open vSwitch agent: br-int with a local VLAN per network, br-tun (VXLAN/GRE/Geneve tunnels, l2population, ARP responder), physical bridges, security groups as the native OVS firewall, flows in OpenFlow bundles; OVSDB spoken natively',
+      ),
+  ).action(async (flags: CommonFlags) => {
+    await runOvsAgent(configFrom(flags));
+  });
+  withAgentFlags(
     agent
       .command('dhcp')
       .description(
-        'the DHCP agent: for each network scheduled to this host, a qdhcp- namespace with the DHCP port and one dnsmasq serving its ports’ fixed addresses, routes, DNS and options',
-      )
-      .option('--host <name>', '[DEFAULT] host: the host name ports are bound to'),
+        'the DHCP agent: for each network scheduled to this host, a qdhcp- namespace with the DHCP port and one dnsmasq serving its ports’ fixed addresses, routes, DNS and options (root)',
+      ),
   ).action(async (flags: CommonFlags) => {
     await runDhcpAgent(configFrom(flags));
   });
@@ -158,7 +200,8 @@ export async function main(argv: string[]): Promise<void> {
       .option('--netns <ns>', "the VM's network namespace (created if missing)")
       .option('--host-netns <ns>', "the simulated host's namespace where the tap goes (default: this host)")
       .option('--url <url>', 'the Networking API', 'http://127.0.0.1:9696')
-      .option('--token <token>', 'X-Auth-Token (default: $OS_TOKEN; none with noauth)');
+      .option('--token <token>', 'X-Auth-Token (default: $OS_TOKEN; none with noauth)')
+      .option('--ovsdb <connection>', "the host's ovsdb-server, for ports bound to Open vSwitch (unix:PATH or tcp:HOST:PORT)");
   interface VifFlags {
     host: string;
     netns?: string;
@@ -168,6 +211,7 @@ export async function main(argv: string[]): Promise<void> {
     timeout: string;
     deviceId?: string;
     keepBinding?: boolean;
+    ovsdb?: string;
   }
   const vifOptions = (f: VifFlags) => ({
     url: f.url,
@@ -178,6 +222,7 @@ export async function main(argv: string[]): Promise<void> {
     timeoutMs: Number(f.timeout) * 1000,
     deviceId: f.deviceId,
     keepBinding: f.keepBinding,
+    ovsdb: f.ovsdb,
   });
   vifFlags(vif.command('plug <port>').description('create the tap, bind the port to the host, wait until it is ACTIVE'))
     .option('--timeout <seconds>', 'how long to wait for ACTIVE (0: do not wait)', '60')
@@ -192,6 +237,28 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   registerLabCommands(program);
+
+  withCommonFlags(
+    program
+      .command('openapi')
+      .description('print the OpenAPI 3 document of the API this configuration serves (also GET /v2.0/openapi.json)'),
+  ).action(async (flags: CommonFlags) => {
+    const cfg = configFrom(flags);
+    // The document depends on the configuration, not on the data: a throw-away database and bus.
+    cfg.database.connection = 'sqlite://';
+    cfg.DEFAULT.transport_url = null;
+    const neutrino = await buildNeutrino(cfg, { migrate: true });
+    // `neutrino openapi | head` closes the pipe early: not an error.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+    });
+    try {
+      await neutrino.app.ready();
+      process.stdout.write(`${JSON.stringify(neutrino.app.openapi(), null, 2)}\n`);
+    } finally {
+      await neutrino.close();
+    }
+  });
 
   const db = program.command('db').description('database maintenance');
   withCommonFlags(db.command('upgrade').description('apply pending schema migrations')).action(async (flags: CommonFlags) => {

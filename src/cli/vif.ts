@@ -1,13 +1,17 @@
-// `neutrino vif plug|unplug`: what Nova and os-vif do for a VM's port on a Linux bridge host, with a
-// network namespace standing in for the VM. plug creates the tap (a veth: tap<port-id[:11]> on the
-// host, in the host's namespace when the host is simulated; the other end in the VM's namespace with
-// the port's MAC, addresses, default route and MTU, or nothing but the MAC when the VM asks a DHCP
-// agent for the rest), binds the port to the host through the API, and waits until the agent has
-// wired it and the port is ACTIVE.
-// The tap exists before the binding, so the agent finds it on the reconcile the binding triggers.
+// `neutrino vif plug|unplug`: what Nova and os-vif do for a VM's port, with a network namespace
+// standing in for the VM. plug creates the tap (a veth: tap<port-id[:11]> on the host, in the host's
+// namespace when the host is simulated; the other end in the VM's namespace with the port's MAC,
+// addresses, default route and MTU, or nothing but the MAC when the VM asks a DHCP agent for the
+// rest), binds the port to the host through the API, and waits until the agent has wired it and the
+// port is ACTIVE. The tap exists before the binding, so a Linux bridge agent finds it on the
+// reconcile the binding triggers. When the binding says `vif_type: ovs`, the tap is then added to
+// the bridge of `binding:vif_details` (bridge_name) over OVSDB with the external_ids os-vif sets,
+// and on the userspace datapath (datapath_type netdev) TX checksum offload is turned off on both
+// ends of the veth.
 import { randomUUID } from 'node:crypto';
 import { VethInterfaceDriver } from '../agents/common/interface.js';
 import { tapName } from '../agents/linuxbridge/names.js';
+import { plugOvsPort, unplugOvsPort, withVSwitch as withOvsdb } from '../agents/openvswitch/plug.js';
 import {
   addAddress,
   addNetns,
@@ -18,7 +22,12 @@ import {
   linkSet,
   netnsExists,
   replaceDefaultRoute,
+  txChecksumOff,
+  type VSwitch,
 } from '../system/index.js';
+
+/** Where os-vif finds ovsdb-server by default. */
+export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock';
 
 export interface VifOptions {
   /** The API's base URL (noauth: no token needed). */
@@ -36,6 +45,8 @@ export interface VifOptions {
   /** The VM learns its addresses by DHCP (a DHCP client is started afterwards): its interface
    * gets no address and no route here, and the MTU a guest's NIC starts with (1500). */
   dhcp?: boolean;
+  /** ovsdb-server of the host (for ports bound with vif_type ovs); default DEFAULT_OVSDB. */
+  ovsdb?: string;
 }
 
 export interface PlugResult {
@@ -124,7 +135,25 @@ export async function plugVif(portId: string, o: VifOptions): Promise<PlugResult
   const t0 = Date.now();
   const put = await api(o, 'PUT', `ports/${portId}`, { port: update });
   if (put.status !== 200) throw new VifError(`binding port ${portId} to ${o.host}: ${put.status} ${JSON.stringify(put.body)}`);
-  let status = String((put.body.port as Json).status);
+  const bound = put.body.port as Json;
+  if (bound['binding:vif_type'] === 'ovs') {
+    const details = (bound['binding:vif_details'] ?? {}) as Json;
+    const deviceId = String(bound.device_id ?? update.device_id ?? '');
+    await withVSwitch(o, (vs) =>
+      plugOvsPort(vs, {
+        bridge: String(details.bridge_name ?? 'br-int'),
+        device: tap,
+        portId,
+        mac,
+        deviceId: deviceId || undefined,
+      }),
+    );
+    if (details.datapath_type === 'netdev') {
+      await txChecksumOff(tap, { netns: o.hostNetns });
+      if (o.netns && ifname) await txChecksumOff(ifname, { netns: o.netns });
+    }
+  }
+  let status = String(bound.status);
   let activeAfter: number | null = status === 'ACTIVE' ? 0 : null;
   const timeout = o.timeoutMs ?? 60_000;
   if (timeout > 0 && status !== 'ACTIVE') {
@@ -163,8 +192,18 @@ export async function unplugVif(portId: string, o: VifOptions & { keepBinding?: 
   if (!UUID.test(portId)) throw new VifError(`not a port id: ${portId}`);
   const hostIp = new Ip({ netns: o.hostNetns });
   const tap = tapName(portId);
+  const port = await getPort(o, portId);
+  // Off its Open vSwitch bridge first (os-vif's unplug), when it was bound there or an OVSDB is named.
+  if (port?.['binding:vif_type'] === 'ovs' || o.ovsdb) await withVSwitch(o, (vs) => unplugOvsPort(vs, tap));
   if (await hostIp.link(tap)) await hostIp.batch([delLink(tap)], { force: false });
-  if (o.keepBinding || !(await getPort(o, portId))) return;
+  if (o.keepBinding || !port) return;
   const r = await api(o, 'PUT', `ports/${portId}`, { port: { 'binding:host_id': '', device_id: '', device_owner: '' } });
   if (r.status !== 200) throw new VifError(`unbinding port ${portId}: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** Runs `fn` with a connection to the host's ovsdb-server. */
+function withVSwitch<T>(o: VifOptions, fn: (vs: VSwitch) => Promise<T>): Promise<T> {
+  return withOvsdb(o.ovsdb ?? DEFAULT_OVSDB, fn).catch((err: Error) => {
+    throw new VifError(err.message);
+  });
 }

@@ -74,8 +74,13 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
       help: 'The DHCP server: dnsmasq',
     }),
     interface_driver: str('linuxbridge', {
-      choices: ['linuxbridge', 'neutron.agent.linux.interface.BridgeInterfaceDriver'],
-      help: "How agents plug their ports: a veth whose tap the host's Linux bridge agent wires",
+      choices: [
+        'linuxbridge',
+        'openvswitch',
+        'neutron.agent.linux.interface.BridgeInterfaceDriver',
+        'neutron.agent.linux.interface.OVSInterfaceDriver',
+      ],
+      help: "How agents plug their ports: a veth whose tap the host's Linux bridge agent wires, or (openvswitch) a port of [ovs] integration_bridge",
     }),
     dhcp_confs: str('', { help: "Where dnsmasq's files go, one directory per network (empty: <state_path>/dhcp)" }),
     dhcp_lease_duration: int(86400, { min: -1, help: 'DHCP lease duration, seconds (-1: infinite)' }),
@@ -161,16 +166,51 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     report_interval: int(30, { min: 0, help: 'Seconds between report_state heartbeats; 0 = no reports' }),
     polling_interval: int(2, { min: 1, help: 'Seconds between reconciliations of the host with the server' }),
     availability_zone: str('nova'),
+    // Neutron: 60. Neutrino looks at /proc, which costs next to nothing, so a dead dnsmasq is back in seconds.
+    check_child_processes_interval: int(2, { min: 0, help: "Seconds between checks of agents' child processes (0: never)" }),
+    check_child_processes_action: str('respawn', { choices: ['respawn'], help: 'What to do with a dead child process' }),
     // Neutrino's own: one machine simulates several hosts. The namespace standing for this host:
     // the DHCP and L3 agents put their ports' taps there and name their namespaces
     // `<host_namespace>-qdhcp-<network-id>` / `<host_namespace>-qrouter-<router-id>`, so two agents
     // of one network or router on one machine do not collide. Empty: a real host, Neutron's names.
-    // Neutron: 60. Neutrino looks at /proc, which costs next to nothing, so a dead dnsmasq is back in seconds.
-    check_child_processes_interval: int(2, { min: 0, help: "Seconds between checks of agents' child processes (0: never)" }),
-    check_child_processes_action: str('respawn', { choices: ['respawn'], help: 'What to do with a dead child process' }),
     host_namespace: str('', {
       help: "Namespace standing for this host (simulated hosts): agents' taps go there, their namespaces are prefixed '<NS>-'",
     }),
+    // The Open vSwitch agent's (Neutron's [agent] of openvswitch_agent.ini).
+    tunnel_types: list([], { help: 'Tunnel network types of the Open vSwitch agent: vxlan, gre, geneve' }),
+    vxlan_udp_port: { type: 'port', default: 4789 },
+    l2_population: bool(false, { help: 'Open vSwitch agent: tunnel ports and forwarding from l2population' }),
+    arp_responder: bool(false, { help: 'Open vSwitch agent: answer ARP for remote ports on br-tun (needs l2_population)' }),
+    dont_fragment: bool(true, { help: 'Open vSwitch agent: set DF on tunnel packets' }),
+    veth_mtu: int(9000, { min: 68, ignored: true, help: 'Accepted: the bridges are joined by patch ports, not veths' }),
+  },
+  // The Open vSwitch agent (src/agents/openvswitch), Neutron's [ovs] names and defaults unless said.
+  ovs: {
+    integration_bridge: str('br-int'),
+    tunnel_bridge: str('br-tun'),
+    int_peer_patch_port: str('patch-tun'),
+    tun_peer_patch_port: str('patch-int'),
+    local_ip: str(null, { help: "This host's tunnel endpoint address" }),
+    bridge_mappings: list([], { help: '<physnet>:<bridge> mappings (the bridges exist, created by the operator)' }),
+    datapath_type: str('system', { choices: ['system', 'netdev'], help: 'netdev: the userspace datapath' }),
+    of_inactivity_probe: int(10, {
+      min: 0,
+      help: 'Seconds between echo probes of the connection to the switch (OVSDB; ovs-ofctl calls are short); 0 = none',
+    }),
+    of_request_timeout: int(300, { min: 1, help: 'Seconds one ovs-ofctl call may take' }),
+    ovsdb_connection: str('unix:/var/run/openvswitch/db.sock', {
+      help: "ovsdb-server: unix:PATH or tcp:HOST:PORT (Neutron's default tcp:127.0.0.1:6640 needs a manager set)",
+    }),
+    ovsdb_timeout: int(10, { min: 1, help: 'Seconds an OVSDB transaction (and ovs-vswitchd applying it) may take' }),
+    // Neutrino's own.
+    ovs_rundir: str('', {
+      help: "ovs-vswitchd's run directory with the bridges' .mgmt sockets (default: that of the ovsdb_connection socket)",
+    }),
+    sflow_targets: list([], { help: 'sFlow collectors (host:port) of br-int; empty: no sFlow' }),
+    sflow_sampling: int(64, { min: 1, help: 'sFlow: one packet in N is sampled' }),
+    sflow_polling: int(10, { min: 1, help: 'sFlow: seconds between interface counter samples' }),
+    netflow_targets: list([], { help: 'NetFlow v5 collectors (host:port) of br-int; empty: no NetFlow' }),
+    netflow_active_timeout: int(60, { min: -1, help: 'NetFlow: seconds before a long flow is reported; -1 = never' }),
   },
   linux_bridge: {
     physical_interface_mappings: list([], { help: '<physnet>:<interface> mappings' }),
@@ -188,9 +228,15 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     ttl: int(0, { min: 0, ignored: true }),
     tos: int(0, { min: 0, ignored: true }),
   },
+  // oslo.middleware's sizelimit: a larger request body is refused with 413 before it is read whole.
+  oslo_middleware: {
+    max_request_body_size: int(114688, { min: 1, help: 'The largest request body, in bytes' }),
+  },
   securitygroup: {
     enable_security_group: bool(true),
-    firewall_driver: str('nftables', { ignored: true }),
+    firewall_driver: str('nftables', {
+      help: "Open vSwitch agent: openvswitch (Neutron's native OVS firewall, its default) or noop",
+    }),
   },
   // RabbitMQ (src/rpc/amqp), with oslo.messaging's option names and defaults.
   oslo_messaging_rabbit: {

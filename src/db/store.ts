@@ -2,6 +2,7 @@
 // tag filters, sorting and marker pagination, revision bumps and tags. Resource-specific rules
 // live in the plugins; this file knows only what the definitions say.
 import type { ExpressionBuilder, RawBuilder, SelectQueryBuilder } from 'kysely';
+import { badRequest } from '../common/errors.js';
 import type { AttributeDef, ResourceDef } from '../resources/types.js';
 import type { DB } from './connection.js';
 import { type Dialect, type DialectName, dialectOf } from './dialects/index.js';
@@ -20,6 +21,9 @@ export async function inSlices<T>(ids: string[], query: (slice: string[]) => Pro
   for (let i = 0; i < ids.length; i += size) out.push(...(await query(ids.slice(i, i + size))));
   return out;
 }
+
+/** PostgreSQL's integer, the type of the integer columns set from requests. */
+const INT_MAX = 2 ** 31 - 1;
 
 export const nowStamp = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -54,7 +58,17 @@ export class Mapping {
     const row: Dict = {};
     for (const c of this.columns) {
       if (!(c.attr in dict)) continue;
-      row[c.column] = this.toDb(c, dict[c.attr]);
+      const v = dict[c.attr];
+      // What got past the validators and the plugin's own checks must still fit an integer
+      // column (PostgreSQL refuses the statement; Neutron answers 500 there).
+      if (typeof v === 'number' && !c.json && (!Number.isFinite(v) || Math.abs(v) > INT_MAX)) {
+        const reason =
+          v < 0
+            ? `'${v}' is too small - must be at least '${-INT_MAX - 1}'`
+            : `'${v}' is too large - must be no larger than '${INT_MAX}'`;
+        throw badRequest(`Invalid input for ${c.attr}. Reason: ${reason}.`);
+      }
+      row[c.column] = this.toDb(c, v);
     }
     return row;
   }

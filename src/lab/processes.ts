@@ -1,5 +1,6 @@
 // `neutrino lab up` when RabbitMQ is installed: a private broker (scripts/rabbitmq.sh start
-// <labdir>/broker), the server (`neutrino all-in-one`) and one `neutrino agent linuxbridge` per host,
+// <labdir>/broker), the server (`neutrino all-in-one`) and one `neutrino agent linuxbridge` (or
+// `openvswitch`) per host,
 // each a detached child logging to <labdir>/<name>.log. Every PID and the broker's directory go into the
 // lab's state file as soon as they exist, so `lab down` (labCleanup) stops them by PID — also after
 // `lab up` itself crashed or was killed.
@@ -7,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PROVIDER_BRIDGE } from './ovs.js';
 import type { LabHost } from './topology.js';
 
 /** The package root: this file is src/lab/processes.ts or dist/lab/processes.js. */
@@ -117,7 +119,7 @@ export function writeServerConf(dir: string, transportUrl: string, port: number)
   writeFileSync(
     file,
     `${common(transportUrl)}bind_host = 127.0.0.1\nbind_port = ${port}\nstate_path = ${dir}\nauth_strategy = noauth\n` +
-      '[ml2]\nmechanism_drivers = linuxbridge,l2population\ntenant_network_types = vxlan\n' +
+      '[ml2]\nmechanism_drivers = linuxbridge,openvswitch,l2population\ntenant_network_types = vxlan\n' +
       '[ml2_type_vxlan]\nvni_ranges = 1000:1999\n',
   );
   return file;
@@ -125,6 +127,16 @@ export function writeServerConf(dir: string, transportUrl: string, port: number)
 
 export function writeAgentConf(dir: string, transportUrl: string, h: LabHost): string {
   const file = join(dir, `agent-${h.name}.conf`);
+  if (h.l2 === 'openvswitch') {
+    writeFileSync(
+      file,
+      `${common(transportUrl)}host = ${h.name}\n[agent]\nreport_interval = 10\npolling_interval = 2\n` +
+        'tunnel_types = vxlan,geneve,gre\nl2_population = true\narp_responder = true\n' +
+        `[ovs]\nlocal_ip = ${h.localIp}\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` +
+        `bridge_mappings = physnet1:${PROVIDER_BRIDGE}\n[securitygroup]\nfirewall_driver = openvswitch\n`,
+    );
+    return file;
+  }
   writeFileSync(
     file,
     `${common(transportUrl)}host = ${h.name}\n[agent]\nreport_interval = 10\npolling_interval = 2\n` +
@@ -141,7 +153,9 @@ export function writeDhcpAgentConf(dir: string, transportUrl: string, h: LabHost
   writeFileSync(
     file,
     `${common(transportUrl)}host = ${h.name}\nstate_path = ${join(dir, h.name)}\n` +
-      `[agent]\nreport_interval = 10\nhost_namespace = ${h.netns}\n`,
+      (h.l2 === 'openvswitch' ? 'interface_driver = openvswitch\n' : '') +
+      `[agent]\nreport_interval = 10\nhost_namespace = ${h.netns}\n` +
+      (h.l2 === 'openvswitch' ? `[ovs]\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` : ''),
   );
   return file;
 }

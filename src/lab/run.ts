@@ -1,6 +1,7 @@
 // `neutrino lab up`: a lab of simulated hosts (topology.ts), its server (noauth, SQLite in the lab's
-// state directory) and per host a Linux bridge agent wiring the host's namespace and a DHCP agent
-// whose namespaces and taps stand on that host ([agent] host_namespace). With
+// state directory) and per host an L2 agent wiring the host's namespace (Linux bridge, or Open vSwitch
+// on a host with its own ovsdb-server/ovs-vswitchd: `--l2`) and a DHCP agent whose namespaces and taps
+// stand on that host ([agent] host_namespace). With
 // RabbitMQ installed (labUpProcesses) they are separate processes on a private broker (processes.ts);
 // without it (labUp, also what bench/wiring.ts uses) everything runs in this one process on an
 // in-process bus. The lab's state file tells `lab vm|exec|down` (other processes) where the API is,
@@ -12,10 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { L2Agent } from '../agents/common/l2-agent.js';
 import { DhcpAgent } from '../agents/dhcp/agent.js';
 import { AGENT_TYPE_LINUXBRIDGE, LinuxBridgeBackend } from '../agents/linuxbridge/backend.js';
+import { AGENT_TYPE_OVS, OvsBackend } from '../agents/openvswitch/backend.js';
 import { buildNeutrino } from '../app.js';
 import { dhcpAgentOptions } from '../cli/agent.js';
 import { loadConfig } from '../config/load.js';
 import { AGENT_TYPE_DHCP, openTransport, type Transport } from '../rpc/index.js';
+import { PROVIDER_BRIDGE, stopLabOvs } from './ovs.js';
 import {
   type LabProcess,
   processAlive,
@@ -29,7 +32,7 @@ import {
   writeDhcpAgentConf,
   writeServerConf,
 } from './processes.js';
-import { destroyLab, type LabHost, LabTopology } from './topology.js';
+import { destroyLab, L2_KINDS, type L2Kind, type LabHost, LabTopology } from './topology.js';
 
 export interface LabState {
   name: string;
@@ -94,8 +97,26 @@ export async function labCleanup(name: string): Promise<void> {
   }
   await stopProcesses(state?.processes ?? []);
   await stopBroker(state?.broker ?? join(dir, 'broker'));
+  await stopLabOvs(dir);
   await destroyLab(labPrefix(name));
   removeLabDir(name);
+}
+
+/** `--l2`: one kind for every host (`openvswitch`), or per host (`h1=linuxbridge,h2=openvswitch`;
+ * hosts not named run linuxbridge). */
+export function parseL2(spec: string, hosts: number): L2Kind[] {
+  const kind = (k: string): L2Kind => {
+    if (!(L2_KINDS as readonly string[]).includes(k)) throw new Error(`--l2: '${k}' is not one of ${L2_KINDS.join(', ')}`);
+    return k as L2Kind;
+  };
+  if (!spec.includes('=')) return Array.from({ length: hosts }, () => kind(spec));
+  const out: L2Kind[] = Array.from({ length: hosts }, () => 'linuxbridge');
+  for (const part of spec.split(',')) {
+    const m = /^h(\d+)=(.+)$/.exec(part.trim());
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > hosts) throw new Error(`--l2: '${part}' is not h<1..${hosts}>=<kind>`);
+    out[Number(m[1]) - 1] = kind(m[2]);
+  }
+  return out;
 }
 
 const writeState = (state: LabState): void =>
@@ -107,14 +128,14 @@ export interface ProcessLab {
 }
 
 /** The lab as separate processes on a private RabbitMQ broker; stop() takes all of it down again. */
-export async function labUpProcesses({ name, hosts, port, log = () => undefined }: LabOptions): Promise<ProcessLab> {
+export async function labUpProcesses({ name, hosts, port, l2, log = () => undefined }: LabOptions): Promise<ProcessLab> {
   const prior = readLabState(name);
   if (prior && pidAlive(prior.pid)) throw new Error(`lab ${name} is already up (pid ${prior.pid}); 'neutrino lab down' first`);
   await labCleanup(name); // leftovers of a lab whose `lab up` was killed
   const dir = labDir(name);
   mkdirSync(dir, { recursive: true });
   const prefix = labPrefix(name);
-  const topology = new LabTopology(prefix);
+  const topology = new LabTopology(prefix, dir);
   const url = `http://127.0.0.1:${port}`;
   const broker = join(dir, 'broker');
   const state: LabState = { name, prefix, url, pid: process.pid, hosts: topology.hosts, processes: [], broker };
@@ -124,7 +145,7 @@ export async function labUpProcesses({ name, hosts, port, log = () => undefined 
   const exited = (p: LabProcess) => (processAlive(p.pid) ? undefined : `${p.name} exited:\n${tail(dir, p.name)}`);
   try {
     await topology.createUnderlay();
-    for (let i = 1; i <= hosts; i++) await topology.addHost(i, `h${i}`);
+    for (let i = 1; i <= hosts; i++) await topology.addHost(i, `h${i}`, l2?.[i - 1]);
     writeState(state);
     log(`lab ${name}: starting a private RabbitMQ broker in ${broker}`);
     const transportUrl = await startBroker(broker);
@@ -143,7 +164,7 @@ export async function labUpProcesses({ name, hosts, port, log = () => undefined 
     for (const h of topology.hosts) {
       const l2 = spawnNeutrino(dir, `agent-${h.name}`, [
         'agent',
-        'linuxbridge',
+        h.l2 ?? 'linuxbridge',
         '--config-file',
         writeAgentConf(dir, transportUrl, h),
       ]);
@@ -155,7 +176,9 @@ export async function labUpProcesses({ name, hosts, port, log = () => undefined 
       ]);
       procs.push(l2, dhcp);
       writeState(state);
-      log(`lab ${name}: starting host ${h.name}'s Linux bridge agent (pid ${l2.pid}) and DHCP agent (pid ${dhcp.pid})`);
+      log(
+        `lab ${name}: starting host ${h.name}'s ${h.l2 ?? 'linuxbridge'} agent (pid ${l2.pid}) and DHCP agent (pid ${dhcp.pid})`,
+      );
     }
     const reported = new Set<string>();
     await waitFor(
@@ -171,7 +194,7 @@ export async function labUpProcesses({ name, hosts, port, log = () => undefined 
           }
         }
         return topology.hosts.every((h) =>
-          LAB_AGENT_TYPES.every((t) => agents.some((a) => a.host === h.name && a.agent_type === t && a.alive)),
+          labAgentTypes(h).every((t) => agents.some((a) => a.host === h.name && a.agent_type === t && a.alive)),
         );
       },
       () => procs.map(exited).find((why) => why !== undefined),
@@ -189,19 +212,24 @@ interface LabAgentRow {
   alive: boolean;
 }
 
-/** The agents every lab host runs. */
-export const LAB_AGENT_TYPES = [AGENT_TYPE_LINUXBRIDGE, AGENT_TYPE_DHCP];
+/** The agents a lab host runs: its L2 agent and a DHCP agent. */
+export const labAgentTypes = (h: LabHost): string[] => [
+  h.l2 === 'openvswitch' ? AGENT_TYPE_OVS : AGENT_TYPE_LINUXBRIDGE,
+  AGENT_TYPE_DHCP,
+];
 
 export interface LabOptions {
   name: string;
   hosts: number;
   port: number;
+  /** Each host's L2 agent (default: linuxbridge everywhere). */
+  l2?: L2Kind[];
   log?: (msg: string) => void;
 }
 
 export interface LabAgent {
   agent: L2Agent;
-  backend: LinuxBridgeBackend;
+  backend: LinuxBridgeBackend | OvsBackend;
   transport: Transport;
 }
 
@@ -217,14 +245,14 @@ export interface RunningLab {
 }
 
 /** Builds the lab and starts its server and agents; stop() takes all of it down again. */
-export async function labUp({ name, hosts, port, log = () => undefined }: LabOptions): Promise<RunningLab> {
+export async function labUp({ name, hosts, port, l2, log = () => undefined }: LabOptions): Promise<RunningLab> {
   const prior = readLabState(name);
   if (prior && pidAlive(prior.pid)) throw new Error(`lab ${name} is already up (pid ${prior.pid}); 'neutrino lab down' first`);
   const prefix = labPrefix(name);
   await labCleanup(name); // leftovers of a lab whose process was killed
   const dir = labDir(name);
   mkdirSync(dir, { recursive: true });
-  const topology = new LabTopology(prefix);
+  const topology = new LabTopology(prefix, dir);
   const bus = `local://neutrino-lab-${name}`;
   const transports: Transport[] = [];
   const agents = new Map<string, LabAgent>();
@@ -232,31 +260,70 @@ export async function labUp({ name, hosts, port, log = () => undefined }: LabOpt
   const startAgent = async (h: LabHost): Promise<LabAgent> => {
     const transport = await openTransport(bus);
     transports.push(transport);
-    const configurations = {
-      interface_mappings: {},
-      bridge_mappings: {},
-      tunnel_types: ['vxlan'],
-      tunneling_ip: h.localIp,
-      l2_population: true,
-    };
-    const backend = new LinuxBridgeBackend({
-      namespace: h.netns,
-      localIp: h.localIp,
-      enableVxlan: true,
-      l2Population: true,
-      interfaceMappings: {},
-      bridgeMappings: {},
-      enableSecurityGroup: true,
-      configurations,
-      log: (m) => log(`agent ${h.name}: ${m}`),
-    });
+    const agentLog = (m: string) => log(`agent ${h.name}: ${m}`);
+    let backend: LinuxBridgeBackend | OvsBackend;
+    if (h.l2 === 'openvswitch') {
+      const configurations = {
+        bridge_mappings: { physnet1: PROVIDER_BRIDGE },
+        integration_bridge: 'br-int',
+        tunnel_types: ['vxlan', 'geneve', 'gre'],
+        tunneling_ip: h.localIp,
+        l2_population: true,
+        arp_responder_enabled: true,
+        datapath_type: 'netdev',
+      };
+      backend = new OvsBackend({
+        integrationBridge: 'br-int',
+        tunnelBridge: 'br-tun',
+        intPeerPatchPort: 'patch-tun',
+        tunPeerPatchPort: 'patch-int',
+        bridgeMappings: { physnet1: PROVIDER_BRIDGE },
+        localIp: h.localIp,
+        tunnelTypes: ['vxlan', 'geneve', 'gre'],
+        vxlanUdpPort: 4789,
+        l2Population: true,
+        arpResponder: true,
+        datapathType: 'netdev',
+        dontFragment: true,
+        portSecurity: true,
+        firewall: 'openvswitch',
+        ovsdbConnection: h.ovsdb!,
+        rundir: h.ovsRundir!,
+        ovsdbTimeoutSec: 10,
+        ofTimeoutSec: 30,
+        probeIntervalSec: 10,
+        canaryIntervalMs: 2000,
+        configurations,
+        log: agentLog,
+      });
+    } else {
+      const configurations = {
+        interface_mappings: {},
+        bridge_mappings: {},
+        tunnel_types: ['vxlan'],
+        tunneling_ip: h.localIp,
+        l2_population: true,
+      };
+      backend = new LinuxBridgeBackend({
+        namespace: h.netns,
+        localIp: h.localIp,
+        enableVxlan: true,
+        l2Population: true,
+        interfaceMappings: {},
+        bridgeMappings: {},
+        enableSecurityGroup: true,
+        configurations,
+        log: agentLog,
+      });
+    }
+    const ovs = h.l2 === 'openvswitch';
     const agent = new L2Agent(transport, backend, {
       host: h.name,
-      agentType: AGENT_TYPE_LINUXBRIDGE,
-      binary: 'neutrino-linuxbridge-agent',
+      agentType: ovs ? AGENT_TYPE_OVS : AGENT_TYPE_LINUXBRIDGE,
+      binary: ovs ? 'neutrino-openvswitch-agent' : 'neutrino-linuxbridge-agent',
       reportIntervalSec: 10,
       pollingIntervalSec: 2,
-      log: (m) => log(`agent ${h.name}: ${m}`),
+      log: agentLog,
     });
     await agent.start();
     const entry = { agent, backend, transport };
@@ -274,6 +341,13 @@ export async function labUp({ name, hosts, port, log = () => undefined }: LabOpt
         ['DEFAULT', 'state_path', join(dir, h.name)],
         ['agent', 'host_namespace', h.netns],
         ['agent', 'report_interval', '10'],
+        ...(h.l2 === 'openvswitch'
+          ? ([
+              ['DEFAULT', 'interface_driver', 'openvswitch'],
+              ['ovs', 'datapath_type', 'netdev'],
+              ['ovs', 'ovsdb_connection', h.ovsdb],
+            ] as Array<[string, string, unknown]>)
+          : []),
       ],
     );
     const agent = new DhcpAgent(transport, { ...dhcpAgentOptions(hostCfg), log: (m) => log(`DHCP agent ${h.name}: ${m}`) });
@@ -290,7 +364,7 @@ export async function labUp({ name, hosts, port, log = () => undefined }: LabOpt
   };
   try {
     await topology.createUnderlay();
-    for (let i = 1; i <= hosts; i++) await topology.addHost(i, `h${i}`);
+    for (let i = 1; i <= hosts; i++) await topology.addHost(i, `h${i}`, l2?.[i - 1]);
     const cfg = loadConfig(
       [],
       [
@@ -299,7 +373,7 @@ export async function labUp({ name, hosts, port, log = () => undefined }: LabOpt
         ['DEFAULT', 'state_path', dir],
         ['DEFAULT', 'auth_strategy', 'noauth'],
         ['DEFAULT', 'transport_url', bus],
-        ['ml2', 'mechanism_drivers', 'linuxbridge,l2population'],
+        ['ml2', 'mechanism_drivers', 'linuxbridge,openvswitch,l2population'],
         ['ml2', 'tenant_network_types', 'vxlan'],
         ['ml2_type_vxlan', 'vni_ranges', '1000:1999'],
       ],

@@ -2,7 +2,10 @@
 // per host a namespace linked to it by a veth with the host's tunnel address (192.0.2.x/24, TEST-NET-1,
 // only ever inside the lab's namespaces). A second bridge there, `provider`, links every host's
 // `eth1` (no address): the physical network a flat or VLAN provider network maps to. Every name starts with the lab's prefix, so `destroy()`
-// removes the whole lab — hosts, VMs, links — by deleting the namespaces that carry it.
+// removes the whole lab — hosts, VMs, links — by deleting the namespaces that carry it. An Open
+// vSwitch host also runs its own ovsdb-server/ovs-vswitchd (ovs.ts, files under the lab's directory),
+// with its VTEP address on br-phy and eth1 in br-eth1; destroy() stops them first.
+import { join } from 'node:path';
 import {
   addAddress,
   addBridge,
@@ -14,7 +17,13 @@ import {
   linkSet,
   listNetns,
   netnsPids,
+  txChecksumOff,
 } from '../system/index.js';
+import { setupOvsHost, startOvs, stopLabOvs } from './ovs.js';
+
+/** The L2 agent a simulated host runs. */
+export type L2Kind = 'linuxbridge' | 'openvswitch';
+export const L2_KINDS: readonly L2Kind[] = ['linuxbridge', 'openvswitch'];
 
 export interface LabHost {
   /** The host name agents report and ports are bound to. */
@@ -27,6 +36,11 @@ export interface LabHost {
   /** Its interface on the lab's flat provider network (inside its namespace, for
    * `physical_interface_mappings`): every host's is on one bridge in the underlay namespace. */
   provider: string;
+  /** Its L2 agent (default linuxbridge). */
+  l2?: L2Kind;
+  /** Open vSwitch hosts: the OVSDB connection of its ovsdb-server, and ovs-vswitchd's run directory. */
+  ovsdb?: string;
+  ovsRundir?: string;
 }
 
 const UNDERLAY_BRIDGE = 'underlay';
@@ -38,8 +52,12 @@ export class LabTopology {
   readonly underlay: string;
   readonly hosts: LabHost[] = [];
 
-  /** `prefix`: unique per lab (e.g. `nt-1a2b3c`), at most 40 characters of [A-Za-z0-9_.-]. */
-  constructor(readonly prefix: string) {
+  /** `prefix`: unique per lab (e.g. `nt-1a2b3c`), at most 40 characters of [A-Za-z0-9_.-];
+   * `dir`: where Open vSwitch hosts keep their daemons' files (needed for them). */
+  constructor(
+    readonly prefix: string,
+    readonly dir?: string,
+  ) {
     if (!/^[A-Za-z0-9_.-]{1,40}$/.test(prefix)) throw new Error(`bad lab prefix: ${prefix}`);
     this.underlay = `${prefix}-underlay`;
   }
@@ -64,7 +82,7 @@ export class LabTopology {
   }
 
   /** Adds host number `index` (1…200): namespace `<prefix>-h<index>`, address 192.0.2.<10+index>. */
-  async addHost(index: number, name = `${this.prefix}-h${index}`): Promise<LabHost> {
+  async addHost(index: number, name = `${this.prefix}-h${index}`, l2: L2Kind = 'linuxbridge'): Promise<LabHost> {
     if (!Number.isInteger(index) || index < 1 || index > 200) throw new Error(`host index ${index} out of range`);
     const host: LabHost = {
       name,
@@ -72,6 +90,7 @@ export class LabTopology {
       localIp: `192.0.2.${10 + index}`,
       uplink: HOST_UPLINK,
       provider: HOST_PROVIDER,
+      l2,
     };
     await addNetns(host.netns);
     const port = `h${index}`;
@@ -91,11 +110,30 @@ export class LabTopology {
       },
     );
     this.hosts.push(host);
+    if (l2 === 'openvswitch') {
+      if (!this.dir) throw new Error('an Open vSwitch host needs the lab directory (LabTopology dir)');
+      // Frames reaching ovs-vswitchd (AF_PACKET) must carry complete checksums: a checksum left to
+      // offload by another host's kernel (a Linux bridge host's VXLAN packets) is otherwise seen
+      // as bad and dropped. Without TX offload on the underlay's ends, the kernel completes them.
+      for (const [dev, ns] of [
+        [port, this.underlay],
+        [`p${index}`, this.underlay],
+        [HOST_UPLINK, host.netns],
+        [HOST_PROVIDER, host.netns],
+      ])
+        await txChecksumOff(dev, { netns: ns });
+      const d = await startOvs(join(this.dir, `ovs-h${index}`), host.netns);
+      host.ovsdb = d.db;
+      host.ovsRundir = d.rundir;
+      await setupOvsHost(d, host.netns, HOST_UPLINK, `${host.localIp}/24`, HOST_PROVIDER);
+    }
     return host;
   }
 
-  /** Deletes every namespace of the lab (hosts, VMs, underlay); their links go with them. */
+  /** Stops the Open vSwitch daemons, then deletes every namespace of the lab (hosts, VMs,
+   * underlay); their links go with them. */
   async destroy(): Promise<void> {
+    if (this.dir) await stopLabOvs(this.dir);
     await destroyLab(this.prefix);
   }
 }

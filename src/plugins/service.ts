@@ -5,11 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, errors, type NeutronError, notFound } from '../common/errors.js';
 import type { DB } from '../db/connection.js';
 import { type DbErrorKind, dbErrorKind, uniqueViolationTarget } from '../db/dialects/index.js';
-import { type Dict, type EB, type ListOptions, nowStamp, type Store, type VirtualFilter } from '../db/store.js';
+import { type Dict, type EB, nowStamp, type Store, type VirtualFilter } from '../db/store.js';
 import { type ResourceDef, UNSET } from '../resources/types.js';
 import type { Context } from './context.js';
+import type { ListOptions } from './list-options.js';
 import { markShared, ownOrGranted, type RbacObjectType, sharedFilter } from './rbac/access.js';
 
+export type { ListOptions, TagFilters } from './list-options.js';
 export type { Dict };
 
 export interface ServiceDeps {
@@ -27,6 +29,8 @@ export interface ResourceService {
   action?(ctx: Context, id: string, action: string, body: unknown): Promise<unknown>;
   getTags(ctx: Context, id: string): Promise<string[]>;
   changeTags(ctx: Context, id: string, change: TagChange): Promise<string[]>;
+  /** The resource's own 404 (NetworkNotFound …) for an id. */
+  notFound?(id: string): NeutronError;
 }
 
 /** Refuses, inside the create's transaction, items that would take a project over its quota. */

@@ -2,7 +2,7 @@
 // api/definitions. The API layer derives validation, visibility, filters, sorting and
 // /v2.0/extensions from these; the DB layer derives columns from `storage`.
 
-/** Names a validator of src/api/validation/validators.ts, with its argument. */
+/** Names a validator of src/validation/validators.ts, with its argument. */
 export interface ValidateSpec {
   type: string;
   arg?: unknown;
@@ -26,7 +26,7 @@ export interface AttributeDef {
   isSort?: boolean;
   /** Absent = required on POST (when allowPost). `UNSET` = the server computes it. */
   default?: unknown;
-  /** Converter name (src/api/validation/converters.ts), applied before validation. */
+  /** Converter name (src/validation/converters.ts), applied before validation. */
   convertTo?: string;
   /** Converter used on filter values, when it differs from convertTo. */
   convertFilterTo?: string;

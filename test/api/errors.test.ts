@@ -433,10 +433,43 @@ describe('URLs', () => {
       ['POST', '/v2.0/foobars'],
       ['GET', '/v3/networks'],
       ['GET', `/v2.0/networks/${'3f0c7f5e-0b1e-4d6c-9f3a-2b1c0d9e8f7a'}/nothing`],
-      ['DELETE', '/v2.0/networks'],
+      ['PATCH', '/v2.0/foobars'],
     ]) {
       await bad(m, url, m === 'POST' ? { foobar: {} } : undefined, 404, 'HTTPNotFound', 'The resource could not be found.');
     }
+  });
+
+  test('PUT or DELETE on a collection → 404 of a member without an id, as Neutron Zed answers', async () => {
+    await bad('DELETE', '/v2.0/networks', undefined, 404, 'NetworkNotFound', 'Network None could not be found.');
+    await bad('PUT', '/v2.0/ports', { port: { name: 'x' } }, 404, 'PortNotFound', 'Port None could not be found.');
+  });
+
+  test('a served path with a method it does not serve → 405 HTTPMethodNotAllowed, as Neutron Zed answers', async () => {
+    const message = 'The server could not comply with the request since it is either malformed or otherwise incorrect.';
+    for (const [m, url] of [
+      ['PATCH', `/v2.0/networks/${net.id}`],
+      ['PATCH', `/v2.0/networks/${'3f0c7f5e-0b1e-4d6c-9f3a-2b1c0d9e8f7a'}`],
+      ['PATCH', '/v2.0/subnets'],
+      ['PATCH', '/v2.0'],
+      ['POST', `/v2.0/networks/${net.id}`],
+      ['PATCH', `/v2.0/quotas/${ALICE.project}`],
+      ['PATCH', `/v2.0/ports/${port.id}/tags`],
+    ]) {
+      await bad(
+        m,
+        url,
+        m === 'POST' || m === 'PATCH' ? { network: { name: 'p' } } : undefined,
+        405,
+        'HTTPMethodNotAllowed',
+        message,
+      );
+    }
+    const r = await raw('PATCH', `/v2.0/networks/${net.id}`, '{"network": {"name": "p"}}', {});
+    assert.equal(r.headers.allow, 'GET, PUT, DELETE');
+    // HEAD is not a GET without a body: Neutron answers 405 with no body.
+    const head = await s.neutrino.app.inject({ method: 'HEAD', url: `/v2.0/networks/${net.id}` });
+    assert.equal(head.statusCode, 405);
+    assert.equal(head.body, '');
   });
 
   test('bad list parameters → 400', async () => {

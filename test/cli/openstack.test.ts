@@ -130,6 +130,9 @@ describe('openstack CLI against neutrino all-in-one (noauth)', { skip: OPENSTACK
     assert.equal(fixedIps[0].subnet_id, subnet.id);
     assert.ok(inCidr(fixedIps[0].ip_address, '10.0.0.0/24'), `${fixedIps[0].ip_address} is not in 10.0.0.0/24`);
     assert.notEqual(fixedIps[0].ip_address, subnet.gateway_ip, 'the port got the gateway address');
+    // openstackclient 6 asks fields=security_group_ids, which names no port attribute: Neutron Zed
+    // returns no such field (checked with neutron-up.sh), so the column is empty there, and here.
+    assert.equal(listed['Security Groups'], null, JSON.stringify(listed));
 
     const shown = await openstackJson(['network', 'show', net.id]);
     assert.equal(shown.id, net.id);

@@ -27,7 +27,7 @@ describe('DHCP agents: dnsmasq serving VMs on simulated hosts', { skip: notRoot 
   const otherThan = (name: string) => (name === h1 ? h2 : h1);
 
   before(async () => {
-    lab = await DataplaneLab.start(2, { dhcp: true, serverDefaults: 'agent_down_time = 3\n' });
+    lab = await DataplaneLab.start(2, 'linuxbridge', { dhcp: true, serverDefaults: 'agent_down_time = 3\n' });
     [h1, h2] = lab.hosts.map((h) => h.name);
   });
 

@@ -1,14 +1,16 @@
 // The data-plane tests' lab: the lab topology (src/lab: an underlay namespace, host namespaces with
 // their VTEP addresses), a private RabbitMQ (scripts/rabbitmq.sh), one server (all-in-one, noauth,
-// SQLite) and one `neutrino agent linuxbridge` process per host, each in the root namespace wiring its
-// host's namespace. VMs are namespaces plugged with `neutrino vif plug`. stop() removes everything
-// (processes by PID, the broker, every namespace of the lab, the state directory), also after a
-// failed start.
+// SQLite) and one `neutrino agent linuxbridge` (or `openvswitch`: the host then runs its own
+// ovsdb-server/ovs-vswitchd on the userspace datapath) process per host, each in the root namespace
+// wiring its host. VMs are namespaces plugged with `neutrino vif plug`. stop() removes everything
+// (processes by PID, OVS daemons, the broker, every namespace of the lab, the state directory), also
+// after a failed start.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type LabHost, LabTopology } from '../../src/lab/topology.js';
+import { PROVIDER_BRIDGE } from '../../src/lab/ovs.js';
+import { type L2Kind, type LabHost, LabTopology } from '../../src/lab/topology.js';
 import { execRunner } from '../../src/system/index.js';
 import { freePort, type RunResult, run, ServerProcess } from '../fixtures/process.js';
 import { runTag, until } from './root.js';
@@ -43,21 +45,22 @@ export class DataplaneLab {
   private brokerStarted = false;
 
   private constructor(readonly tag: string) {
-    this.topology = new LabTopology(`nt-${tag}`);
     this.dir = mkdtempSync(join(tmpdir(), `neutrino-lab-${tag}-`));
     // dnsmasq reads its files below it as user nobody.
     chmodSync(this.dir, 0o755);
+    this.topology = new LabTopology(`nt-${tag}`, this.dir);
   }
 
   get hosts(): LabHost[] {
     return this.topology.hosts;
   }
 
-  static async start(hostCount: number, o: LabStartOptions = {}): Promise<DataplaneLab> {
+  /** A lab of `hostCount` hosts, each running the L2 agent of `l2` (one kind, or one per host). */
+  static async start(hostCount: number, l2: L2Kind | L2Kind[] = 'linuxbridge', o: LabStartOptions = {}): Promise<DataplaneLab> {
     const lab = new DataplaneLab(runTag());
     try {
       await lab.topology.createUnderlay();
-      for (let i = 1; i <= hostCount; i++) await lab.topology.addHost(i);
+      for (let i = 1; i <= hostCount; i++) await lab.topology.addHost(i, undefined, Array.isArray(l2) ? l2[i - 1] : l2);
       const broker = await run('bash', [RABBIT, 'start', join(lab.dir, 'broker')], { timeoutMs: 120_000 });
       lab.brokerStarted = true;
       assert.equal(broker.code, 0, `rabbitmq.sh start: ${broker.stderr}`);
@@ -67,7 +70,7 @@ export class DataplaneLab {
       writeFileSync(
         join(lab.dir, 'server.conf'),
         `${lab.common()}bind_port = ${port}\nstate_path = ${lab.dir}\n${o.serverDefaults ?? ''}` +
-          '[ml2]\nmechanism_drivers = linuxbridge,l2population\ntenant_network_types = vxlan\n' +
+          '[ml2]\nmechanism_drivers = linuxbridge,openvswitch,l2population\ntenant_network_types = vxlan\n' +
           '[ml2_type_vxlan]\nvni_ranges = 1000:1999\n',
       );
       lab.server = await ServerProcess.start(['node', BIN, 'all-in-one', '--config-file', join(lab.dir, 'server.conf')], {
@@ -76,10 +79,11 @@ export class DataplaneLab {
       });
       for (const h of lab.hosts) lab.startAgent(h);
       if (o.dhcp) for (const h of lab.hosts) lab.startDhcpAgent(h);
-      const types = ['Linux bridge agent', ...(o.dhcp ? ['DHCP agent'] : [])];
       await until('every agent alive', async () => {
         const agents = (await lab.api('GET', 'agents')).body.agents as Json[];
-        return lab.hosts.every((h) => types.every((t) => agents.some((a) => a.host === h.name && a.agent_type === t && a.alive)));
+        const alive = (h: LabHost, dhcp: boolean) =>
+          agents.some((a) => a.host === h.name && a.alive && (a.agent_type === 'DHCP agent') === dhcp);
+        return lab.hosts.every((h) => alive(h, false) && (!o.dhcp || alive(h, true)));
       });
       return lab;
     } catch (err) {
@@ -95,9 +99,21 @@ export class DataplaneLab {
     );
   }
 
-  /** Starts (or starts again) the Linux bridge agent of `host`. */
+  /** Starts (or starts again) the L2 agent of `host`. */
   startAgent(h: LabHost): ServerProcess {
     const conf = join(this.dir, `${h.name}.conf`);
+    if (h.l2 === 'openvswitch') {
+      writeFileSync(
+        conf,
+        `${this.common()}host = ${h.name}\n[agent]\nreport_interval = 1\npolling_interval = 2\n` +
+          'tunnel_types = vxlan,geneve,gre\nl2_population = true\narp_responder = true\n' +
+          `[ovs]\nlocal_ip = ${h.localIp}\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` +
+          `bridge_mappings = physnet1:${PROVIDER_BRIDGE}\n[securitygroup]\nfirewall_driver = openvswitch\n`,
+      );
+      const agent = ServerProcess.spawn(['node', BIN, 'agent', 'openvswitch', '--config-file', conf]);
+      this.agents.set(h.name, agent);
+      return agent;
+    }
     writeFileSync(
       conf,
       `${this.common()}host = ${h.name}\n[agent]\nreport_interval = 1\npolling_interval = 2\n` +
@@ -116,7 +132,9 @@ export class DataplaneLab {
       conf,
       `${this.common()}host = ${h.name}\nstate_path = ${join(this.dir, h.name)}\n` +
         `dnsmasq_base_log_dir = ${join(this.dir, h.name, 'dnsmasq-log')}\n` +
-        `[agent]\nreport_interval = 1\nhost_namespace = ${h.netns}\ncheck_child_processes_interval = 1\n`,
+        (h.l2 === 'openvswitch' ? 'interface_driver = openvswitch\n' : '') +
+        `[agent]\nreport_interval = 1\nhost_namespace = ${h.netns}\ncheck_child_processes_interval = 1\n` +
+        (h.l2 === 'openvswitch' ? `[ovs]\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` : ''),
     );
     const agent = ServerProcess.spawn(['node', BIN, 'agent', 'dhcp', '--config-file', conf]);
     this.dhcpAgents.set(h.name, agent);
@@ -162,6 +180,7 @@ export class DataplaneLab {
       this.url,
       '--timeout',
       String(timeoutSec),
+      ...(h.ovsdb ? ['--ovsdb', h.ovsdb] : []),
     ]);
     assert.equal(r.code, 0, `vif plug: ${r.stderr}\n${this.agentLogs()}`);
     return JSON.parse(r.stdout);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConvertError, converters } from '../../src/api/validation/converters.js';
 import { NeutronError } from '../../src/common/errors.js';
+import { ConvertError, converters } from '../../src/validation/converters.js';
 
 const c = (name: string, value: unknown) => {
   const fn = converters[name];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pyStr, validators } from '../../src/api/validation/validators.js';
 import { NeutronError } from '../../src/common/errors.js';
+import { pyStr, validators } from '../../src/validation/validators.js';
 
 const v = (name: string, value: unknown, arg?: unknown) => {
   const fn = validators[name];

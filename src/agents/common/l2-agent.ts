@@ -16,6 +16,12 @@ export interface L2Backend {
   /** Calls `changed` when the host changes under the agent (e.g. a tap appears), so it reconciles
    * at once rather than at its next poll. */
   watch?(changed: () => void): void;
+  /** Without l2population, tunnels mesh with every endpoint (Neutron's tunnel_sync): this host's
+   * endpoint and tunnel types to announce, or undefined when the backend needs none. */
+  tunnelSync?(): { localIp: string; types: string[] } | undefined;
+  /** Endpoints of a tunnel type: those tunnel_sync answered, or one a tunnel_update announced
+   * (both `add`: a notification may overtake the answer), or one tunnel_delete withdrew. */
+  tunnelEndpoints?(type: string, ips: string[], how: 'add' | 'delete'): void;
   close?(): Promise<void>;
 }
 
@@ -39,6 +45,7 @@ export class L2Agent {
   private devices = 0;
   /** Ports reported up at a revision, so a port is not reported again until it changes. */
   private reported = new Map<string, string>();
+  private tunnelsSynced = false;
 
   constructor(
     private readonly transport: Transport,
@@ -86,7 +93,14 @@ export class L2Agent {
       add_fdb_entries: resync,
       remove_fdb_entries: resync,
       update_fdb_entries: resync,
-      tunnel_update: resync,
+      tunnel_update: ({ tunnel_ip, tunnel_type }) => {
+        this.backend.tunnelEndpoints?.(tunnel_type, [tunnel_ip], 'add');
+        resync();
+      },
+      tunnel_delete: ({ tunnel_ip, tunnel_type }) => {
+        this.backend.tunnelEndpoints?.(tunnel_type, [tunnel_ip], 'delete');
+        resync();
+      },
     });
     this.backend.watch?.(resync);
     this.reporter.start();
@@ -98,7 +112,23 @@ export class L2Agent {
     this.loop.poke();
   }
 
+  /** Announces this host's tunnel endpoint and learns the others (once; notifications follow). */
+  private async syncTunnels(): Promise<void> {
+    const sync = this.backend.tunnelSync?.();
+    if (!sync || this.tunnelsSynced) return;
+    for (const type of sync.types) {
+      const r = await this.client.tunnelSync(sync.localIp, type);
+      this.backend.tunnelEndpoints?.(
+        type,
+        r.tunnels.map((t) => t.ip_address),
+        'add',
+      );
+    }
+    this.tunnelsSynced = true;
+  }
+
   private async reconcile(): Promise<void> {
+    await this.syncTunnels();
     const state = await this.client.getHostState();
     const wired = await this.backend.apply(state);
     this.devices = state.ports.length;

@@ -9,8 +9,8 @@ import { badRequest } from '../../common/errors.js';
 import type { Context } from '../../plugins/context.js';
 import type { DhcpAgentScheduler } from '../../plugins/dhcp/index.js';
 import type { ResourceDef } from '../../resources/types.js';
+import { validators } from '../../validation/validators.js';
 import { Renderer } from '../render.js';
-import { validators } from '../validation/validators.js';
 
 type IdParams = { id: string };
 

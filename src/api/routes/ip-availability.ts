@@ -21,7 +21,8 @@ export function parseAvailabilityQuery(q: RawQuery): AvailabilityFilters {
   if (projects.length) f.project_id = projects;
   if (some('ip_version').length) {
     // A version that is not a number matches nothing, as the SQL comparison would.
-    f.ip_version = some('ip_version').map((v) => (/^\s*\d+\s*$/.test(v) ? Number(v) : -1));
+    // and so does one no integer column holds.
+    f.ip_version = some('ip_version').map((v) => (/^\s*\d+\s*$/.test(v) && Number(v) <= 2 ** 31 - 1 ? Number(v) : -1));
   }
   return f;
 }
@@ -44,16 +45,26 @@ export function registerIpAvailability(
   const base = '/v2.0/network-ip-availabilities';
   const send = (reply: FastifyReply, body: unknown) => reply.type('application/json').send(jsonWithBigints(body));
 
-  app.get(base, async (req, reply) => {
-    const ctx = await context(req);
-    const q = req.query as RawQuery;
-    const filters = parseAvailabilityQuery(q);
-    const fields = parseFields(q);
-    const items = ctx.isAdmin ? await service.list(filters) : [];
-    return send(reply, { network_ip_availabilities: items.map((i) => pick(i, fields)) });
-  });
+  const list = { type: 'object', properties: { network_ip_availabilities: { type: 'array', items: { type: 'object' } } } };
+  const filters = Object.fromEntries([...FILTERS, 'fields'].map((k) => [k, { type: 'string' }]));
+  app.get(
+    base,
+    { config: { openapi: { summary: 'IP usage of every network (admin)', query: filters, response: list } } },
+    async (req, reply) => {
+      const ctx = await context(req);
+      const q = req.query as RawQuery;
+      const filters = parseAvailabilityQuery(q);
+      const fields = parseFields(q);
+      const items = ctx.isAdmin ? await service.list(filters) : [];
+      return send(reply, { network_ip_availabilities: items.map((i) => pick(i, fields)) });
+    },
+  );
 
-  app.get<{ Params: { id: string } }>(`${base}/:id`, async (req, reply) => {
+  const one = { type: 'object', properties: { network_ip_availability: { type: 'object' } } };
+  const show = {
+    config: { openapi: { summary: "A network's IP usage (admin)", query: { fields: { type: 'string' } }, response: one } },
+  };
+  app.get<{ Params: { id: string } }>(`${base}/:id`, show, async (req, reply) => {
     const ctx = await context(req);
     const item = await service.get(req.params.id);
     if (!ctx.isAdmin) throw httpNotFound();

@@ -54,39 +54,43 @@ export function registerQuotas(
     if (projectId !== ctx.projectId) requireAdmin(ctx, 'get_quota');
   };
 
-  app.get(base, async (req) => {
+  const limitsSchema = { type: 'object', additionalProperties: { type: 'integer', minimum: UNLIMITED, maximum: MAX_LIMIT } };
+  const quota = { type: 'object', properties: { quota: limitsSchema } };
+  const doc = (summary: string, more: object = {}) => ({ config: { openapi: { summary, response: quota, ...more } } });
+
+  app.get(base, doc('List the limits of every project that has its own (admin)'), async (req) => {
     const ctx = await context(req);
     requireAdmin(ctx, 'get_quota');
     return { quotas: await quotas.listAll() };
   });
 
-  app.post(base, async (req) => {
+  app.post(base, doc('Not supported (501)', { body: null, status: 501 }), async (req) => {
     await context(req);
     throw new NeutronError('HTTPNotImplemented', 501, 'POST requests are not supported on this resource.');
   });
 
   // "Who am I" for clients: the project of the request.
   for (const key of ['project', 'tenant'] as const) {
-    app.get(`${base}/${key}`, async (req) => {
+    app.get(`${base}/${key}`, doc(`The caller's ${key} id`), async (req) => {
       const ctx = await context(req);
       if (!ctx.projectId) throw new NeutronError('QuotaMissingTenant', 400, 'Tenant-id was missing from quota request.');
       return { [key]: { [`${key}_id`]: ctx.projectId } };
     });
   }
 
-  app.get<{ Params: IdParams }>(`${base}/:id`, async (req) => {
+  app.get<{ Params: IdParams }>(`${base}/:id`, doc("A project's limits"), async (req) => {
     const ctx = await context(req);
     mayRead(ctx, req.params.id);
     return { quota: await quotas.getLimits(req.params.id) };
   });
 
-  app.get<{ Params: IdParams }>(`${base}/:id/default`, async (req) => {
+  app.get<{ Params: IdParams }>(`${base}/:id/default`, doc('The default limits'), async (req) => {
     const ctx = await context(req);
     mayRead(ctx, req.params.id);
     return { quota: { ...quotas.defaults } };
   });
 
-  app.get<{ Params: IdParams }>(`${base}/:id/details`, async (req) => {
+  app.get<{ Params: IdParams }>(`${base}/:id/details`, doc("A project's limits, usage and reservations"), async (req) => {
     const ctx = await context(req);
     if (req.params.id !== ctx.projectId && !ctx.isAdmin) {
       throw new NeutronError(
@@ -98,14 +102,25 @@ export function registerQuotas(
     return { quota: await quotas.getDetails(req.params.id) };
   });
 
-  app.put<{ Params: IdParams }>(`${base}/:id`, async (req) => {
+  const update = {
+    type: 'object',
+    required: ['quota'],
+    properties: {
+      quota: {
+        type: 'object',
+        properties: { force: { type: 'boolean' }, check_limit: { type: 'boolean' } },
+        additionalProperties: { type: 'integer', minimum: UNLIMITED, maximum: MAX_LIMIT },
+      },
+    },
+  };
+  app.put<{ Params: IdParams }>(`${base}/:id`, doc("Set a project's limits (admin)", { body: update }), async (req) => {
     const ctx = await context(req);
     requireAdmin(ctx, 'update_quota');
     const { limits, checkLimit } = parseQuotaUpdate(quotas, req.body);
     return { quota: await quotas.setLimits(req.params.id, limits, checkLimit) };
   });
 
-  app.delete<{ Params: IdParams }>(`${base}/:id`, async (req, reply) => {
+  app.delete<{ Params: IdParams }>(`${base}/:id`, doc("Reset a project's limits to the defaults (admin)"), async (req, reply) => {
     const ctx = await context(req);
     requireAdmin(ctx, 'delete_quota');
     await quotas.resetLimits(req.params.id);

@@ -5,10 +5,10 @@ import { badRequest, errors, httpNotFound } from '../../common/errors.js';
 import type { Context } from '../../plugins/context.js';
 import { MAX_TAGS, type ResourceService } from '../../plugins/service.js';
 import type { ResourceDef } from '../../resources/types.js';
+import { validators } from '../../validation/validators.js';
 import { checkValue, createItems, prepareCreate, prepareUpdate, updateItem } from '../body.js';
 import { type ListSettings, paginationLinks, parseFields, parseList, type RawQuery } from '../listing.js';
 import { Renderer } from '../render.js';
-import { validators } from '../validation/validators.js';
 
 export interface RouteDeps {
   services: Map<string, ResourceService>;
@@ -55,12 +55,12 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, deps: R
   app.get(base, async (req) => {
     const ctx = await deps.context(req);
     const q = req.query as RawQuery;
-    const { opts, fields, limit } = parseList(def, q, deps.settings);
+    const { opts, fields, limit, nothing } = parseList(def, q, deps.settings);
     // A controller without pagination (rbac-policies) ignores limit, marker and page_reverse.
     if (!def.allowPagination) Object.assign(opts, { limit: undefined, marker: undefined, pageReverse: false });
     // An unknown (or invisible) marker is the resource's 404, as Neutron's native pagination answers.
     if (opts.marker) await service.get(ctx, opts.marker);
-    const items = await service.list(ctx, opts);
+    const items = nothing ? [] : await service.list(ctx, opts);
     const body: Record<string, unknown> = { [def.collection]: renderer.renderAll(ctx, items, fields) };
     if (limit && def.allowPagination) {
       body[`${def.collection}_links`] = paginationLinks(absoluteUrl(req, base), q, items, limit, opts.pageReverse ?? false);
@@ -77,6 +77,14 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, deps: R
     reply.code(201);
     return bulk ? { [def.collection]: renderer.renderAll(ctx, created) } : { [def.member]: renderer.render(ctx, created[0]) };
   });
+
+  // PUT and DELETE on the collection: Neutron's controller looks for a member without an id.
+  const noMember = async (req: FastifyRequest) => {
+    await deps.context(req);
+    throw service.notFound?.('None') ?? httpNotFound();
+  };
+  app.put(base, { config: { undocumented: true } }, noMember);
+  app.delete(base, { config: { undocumented: true } }, noMember);
 
   app.get<{ Params: IdParams }>(`${base}/:id`, async (req) => {
     const ctx = await deps.context(req);

@@ -11,7 +11,8 @@ export function registerRoot(
   registry: Registry,
   authenticate: (req: FastifyRequest) => Promise<unknown>,
 ): void {
-  app.get('/', async (req) => ({
+  const doc = (summary: string) => ({ config: { openapi: { summary } } });
+  app.get('/', doc('The API versions (no authentication)'), async (req) => ({
     versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: absoluteUrl(req, '/v2.0/'), rel: 'self' }] }],
   }));
 
@@ -25,7 +26,7 @@ export function registerRoot(
       })),
     };
   };
-  app.get('/v2.0', index);
+  app.get('/v2.0', doc('The resources of v2.0'), index);
 
   const render = (e: Registry['extensions'][number]) => ({
     alias: e.alias,
@@ -34,11 +35,11 @@ export function registerRoot(
     updated: e.updated,
     links: [],
   });
-  app.get('/v2.0/extensions', async (req) => {
+  app.get('/v2.0/extensions', doc('The loaded extensions'), async (req) => {
     await authenticate(req);
     return { extensions: registry.extensions.map(render) };
   });
-  app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', async (req) => {
+  app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', doc('One extension'), async (req) => {
     await authenticate(req);
     const e = registry.extensions.find((x) => x.alias === req.params.alias);
     if (!e) throw new NeutronError('HTTPNotFound', 404, `Extension with alias ${req.params.alias} does not exist`);

@@ -1,6 +1,7 @@
 // PostgreSQL through node-postgres (`pg`), for several API workers or hosts on one database.
 // `pg` is loaded only when a PostgreSQL URL is opened, so SQLite deployments never load it.
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { nulGuarded } from './nul-guard.js';
 import type { Database, DB, Dialect } from './types.js';
 
 export const postgresDialect: Dialect = {
@@ -44,7 +45,7 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
   // An idle client losing its server (restart, failover) must not crash the process; the pool
   // drops it and the next query opens a new connection.
   pool.on('error', () => {});
-  const db: DB = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  const db: DB = new Kysely({ dialect: nulGuarded(new PostgresDialect({ pool })) });
   // Fail at start, with the server's own words, rather than on the first request.
   await sql`select 1`.execute(db).catch(async (err) => {
     await db.destroy();

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement, sql } from 'kysely';
+import { nulGuarded } from './nul-guard.js';
 import type { Database, DB, Dialect } from './types.js';
 
 export const sqliteDialect: Dialect = {
@@ -40,6 +41,6 @@ export async function openSqlite(path: string): Promise<Database> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db: DB = new Kysely({ dialect: new SqliteDialect({ database: cachingPrepare(sqlite) }) });
+  const db: DB = new Kysely({ dialect: nulGuarded(new SqliteDialect({ database: cachingPrepare(sqlite) })) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }

@@ -1,22 +1,17 @@
-// Ports: MAC allocation, fixed IPs (IPAM), port security, allowed address pairs and extra DHCP
-// options, with Neutron's rules for creating and changing each.
-import { badRequest, errors, invalidInput, NeutronError } from '../../common/errors.js';
+// Ports: port security, allowed address pairs and extra DHCP options, with Neutron's rules for
+// creating and changing each; their MACs and fixed IPs come from port-addresses.ts (IPAM).
+import { badRequest, errors } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { EB, VirtualFilter } from '../../db/store.js';
-import { checkSubnetIp, eui64, normalizeIp } from '../../ipam/address.js';
-import { type AllocationSource, pickAddress } from '../../ipam/allocator.js';
+import { eui64, normalizeIp } from '../../ipam/address.js';
 import { randomMac } from '../../ipam/mac.js';
 import { UNSET } from '../../resources/types.js';
 import { adminContext, type Context } from '../context.js';
 import { BaseService, type Dict, type ServiceDeps } from '../service.js';
 import type { NetworkService } from './networks.js';
+import { canonicalFixedIp, type FixedIp, PortAddresses } from './port-addresses.js';
 import type { CoreSettings } from './settings.js';
 import { isAutoAddressSubnet, ROUTER_OWNERS, type SubnetService } from './subnets.js';
-
-interface FixedIp {
-  subnet_id: string;
-  ip_address: string;
-}
 
 const set = (v: unknown) => v !== UNSET && v !== undefined;
 
@@ -54,7 +49,11 @@ export class PortService extends BaseService {
     private settings: CoreSettings,
   ) {
     super(def, deps);
+    this.addresses = new PortAddresses(settings);
   }
+
+  /** MACs and fixed IPs (port-addresses.ts). */
+  private readonly addresses: PortAddresses;
 
   /** A project sees its ports and the ports on its networks. */
   protected override scope(ctx: Context) {
@@ -134,161 +133,6 @@ export class PortService extends BaseService {
     for (const e of this.extensions) await e.extend(db, dicts);
   }
 
-  private source(db: DB, subnetId: string): AllocationSource {
-    return {
-      isTaken: async (ip) =>
-        (await db
-          .selectFrom('ipallocations')
-          .select('port_id')
-          .where('subnet_id', '=', subnetId)
-          .where('ip_address', '=', ip)
-          .executeTakeFirst()) !== undefined,
-      allTaken: async () =>
-        (await db.selectFrom('ipallocations').select('ip_address').where('subnet_id', '=', subnetId).execute()).map(
-          (r) => r.ip_address as string,
-        ),
-    };
-  }
-
-  private async macInUse(db: DB, networkId: string, mac: string): Promise<boolean> {
-    const r = await db
-      .selectFrom('ports')
-      .select('id')
-      .where('network_id', '=', networkId)
-      .where('mac_address', '=', mac)
-      .executeTakeFirst();
-    return r !== undefined;
-  }
-
-  private async newMac(db: DB, networkId: string): Promise<string> {
-    for (let i = 0; i < this.settings.macRetries; i++) {
-      const mac = randomMac(this.settings.baseMac);
-      if (!(await this.macInUse(db, networkId, mac))) return mac;
-    }
-    throw errors.macAddressGenerationFailure(networkId);
-  }
-
-  /** One address on `subnet`: the requested one (checked) or a free one. */
-  private async allocateOn(
-    db: DB,
-    subnet: Dict,
-    ip: string | undefined,
-    mac: string,
-    owner: string,
-    chosen: Set<string>,
-  ): Promise<FixedIp> {
-    const subnetId = subnet.id as string;
-    const auto = isAutoAddressSubnet(subnet) && !ROUTER_OWNERS.includes(owner);
-    if (ip !== undefined) {
-      if (auto) throw errors.allocationOnAutoAddressSubnet(ip, subnetId);
-      if (!checkSubnetIp(subnet.cidr as string, ip, v6NetworkAllowed(owner))) throw errors.invalidIpForSubnet(ip);
-      if (chosen.has(`${subnetId}|${ip}`) || (await this.source(db, subnetId).isTaken(ip)))
-        throw errors.ipAddressAlreadyAllocated(ip, subnetId);
-    } else if (auto) {
-      ip = eui64(subnet.cidr as string, mac);
-      if (await this.source(db, subnetId).isTaken(ip)) throw errors.ipAddressAlreadyAllocated(ip, subnetId);
-    } else {
-      const exclude = new Set([...chosen].filter((k) => k.startsWith(`${subnetId}|`)).map((k) => k.split('|')[1]));
-      const picked = await pickAddress(
-        Number(subnet.ip_version) as 4 | 6,
-        subnet.allocation_pools as never,
-        this.source(db, subnetId),
-        exclude,
-      );
-      if (!picked) throw errors.ipAddressGenerationFailure(subnet.network_id as string);
-      ip = picked;
-    }
-    chosen.add(`${subnetId}|${ip}`);
-    return { subnet_id: subnetId, ip_address: ip };
-  }
-
-  /** Neutron's default: one IPv4 address, one stateful IPv6 address, and SLAAC addresses on every auto subnet. */
-  private async allocateDefault(db: DB, all: Dict[], mac: string, owner: string): Promise<FixedIp[]> {
-    const subnets = forDeviceOwner(all, owner);
-    const out: FixedIp[] = [];
-    const chosen = new Set<string>();
-    const isRouter = ROUTER_OWNERS.includes(owner);
-    for (const version of [4, 6]) {
-      // Auto-address subnets never serve the default allocation, not even of router ports.
-      const candidates = subnets.filter((s) => Number(s.ip_version) === version && !isAutoAddressSubnet(s));
-      if (candidates.length === 0) continue;
-      let got: FixedIp | undefined;
-      for (const s of candidates) {
-        try {
-          got = await this.allocateOn(db, s, undefined, mac, owner, chosen);
-          break;
-        } catch (err) {
-          if (!(err instanceof NeutronError && err.type === 'IpAddressGenerationFailure')) throw err;
-        }
-      }
-      if (!got) throw errors.ipAddressGenerationFailure(subnets[0].network_id as string);
-      out.push(got);
-    }
-    if (!isRouter) {
-      for (const s of subnets.filter((x) => isAutoAddressSubnet(x)))
-        out.push(await this.allocateOn(db, s, undefined, mac, owner, chosen));
-    }
-    return out;
-  }
-
-  /** Neutron's _get_subnet_for_fixed_ip. */
-  private subnetFor(subnets: Dict[], networkId: string, req: Dict, owner: string): Dict {
-    if (req.subnet_id !== undefined) {
-      const s = subnets.find((x) => x.id === req.subnet_id);
-      if (!s) {
-        throw invalidInput(
-          `Failed to create port on network ${networkId}, because fixed_ips included invalid subnet ${req.subnet_id}`,
-        );
-      }
-      if (req.ip_address !== undefined && !checkSubnetIp(s.cidr as string, req.ip_address as string, v6NetworkAllowed(owner))) {
-        throw errors.invalidIpForSubnet(req.ip_address as string);
-      }
-      return s;
-    }
-    if (req.ip_address === undefined) throw invalidInput('IP allocation requires subnet_id or ip_address');
-    const ip = req.ip_address as string;
-    const s = subnets.find((x) => checkSubnetIp(x.cidr as string, ip, v6NetworkAllowed(owner)));
-    if (!s) throw errors.invalidIpForNetwork(ip);
-    return s;
-  }
-
-  private async allocateRequested(
-    db: DB,
-    subnets: Dict[],
-    networkId: string,
-    reqs: Dict[],
-    mac: string,
-    owner: string,
-    chosen = new Set<string>(),
-  ): Promise<FixedIp[]> {
-    const out: FixedIp[] = [];
-    for (const raw of reqs) {
-      const req = canonicalFixedIp(raw);
-      const s = this.subnetFor(subnets, networkId, req, owner);
-      out.push(await this.allocateOn(db, s, req.ip_address as string | undefined, mac, owner, chosen));
-    }
-    return out;
-  }
-
-  /** Requested addresses, plus (for non-router ports) an EUI-64 address on every auto-address
-   * subnet the request does not name, as Neutron's _allocate_ips_for_port does. */
-  private async allocateExplicit(
-    db: DB,
-    subnets: Dict[],
-    networkId: string,
-    reqs: Dict[],
-    mac: string,
-    owner: string,
-  ): Promise<FixedIp[]> {
-    const chosen = new Set<string>();
-    const out = await this.allocateRequested(db, subnets, networkId, reqs, mac, owner, chosen);
-    if (ROUTER_OWNERS.includes(owner)) return out;
-    for (const s of subnets.filter((x) => isAutoAddressSubnet(x) && !out.some((ip) => ip.subnet_id === x.id))) {
-      out.push(await this.allocateOn(db, s, undefined, mac, owner, chosen));
-    }
-    return out;
-  }
-
   private normalizePairs(pairs: Dict[], mac: string): Dict[] {
     if (pairs.length > this.settings.maxAllowedAddressPairs)
       throw errors.allowedAddressPairExhausted(this.settings.maxAllowedAddressPairs);
@@ -315,7 +159,7 @@ export class PortService extends BaseService {
     const networkId = network.id as string;
     // null asks for a generated MAC, as an absent one does (port-mac-address-regenerate).
     if (set(p.mac_address) && p.mac_address !== null) {
-      if (await this.macInUse(db, networkId, p.mac_address as string))
+      if (await this.addresses.macInUse(db, networkId, p.mac_address as string))
         throw errors.macAddressInUse(p.mac_address as string, networkId);
     } else {
       // No look-up first: a random MAC is almost never taken, and when it is, the unique key on
@@ -331,8 +175,8 @@ export class PortService extends BaseService {
     const subnets = await this.subnets.ofNetwork(db, networkId);
     const owner = p.device_owner as string;
     const ips = set(p.fixed_ips)
-      ? await this.allocateExplicit(db, subnets, networkId, p.fixed_ips as Dict[], mac, owner)
-      : await this.allocateDefault(db, subnets, mac, owner);
+      ? await this.addresses.allocateExplicit(db, subnets, networkId, p.fixed_ips as Dict[], mac, owner)
+      : await this.addresses.allocateDefault(db, subnets, mac, owner);
     await this.store.insert(db, this.def, p);
     await this.insertIps(db, p.id as string, networkId, ips);
     p.fixed_ips = ips;
@@ -351,8 +195,11 @@ export class PortService extends BaseService {
   protected override async updateOne(db: DB, ctx: Context, obj: Dict, changes: Dict): Promise<void> {
     const networkId = obj.network_id as string;
     if ('mac_address' in changes) {
-      if (changes.mac_address === null) changes.mac_address = await this.newMac(db, networkId);
-      else if (changes.mac_address !== obj.mac_address && (await this.macInUse(db, networkId, changes.mac_address as string))) {
+      if (changes.mac_address === null) changes.mac_address = await this.addresses.newMac(db, networkId);
+      else if (
+        changes.mac_address !== obj.mac_address &&
+        (await this.addresses.macInUse(db, networkId, changes.mac_address as string))
+      ) {
         throw errors.macAddressInUse(changes.mac_address as string, networkId);
       }
       if (changes.mac_address === obj.mac_address) delete changes.mac_address;
@@ -419,7 +266,7 @@ export class PortService extends BaseService {
       await db.deleteFrom('ipallocations').where('subnet_id', '=', o.subnet_id).where('ip_address', '=', o.ip_address).execute();
     }
     const chosen = new Set(keep.map((k) => `${k.subnet_id}|${k.ip_address}`));
-    const added = await this.allocateRequested(db, subnets, networkId, toAdd, mac, owner, chosen);
+    const added = await this.addresses.allocateRequested(db, subnets, networkId, toAdd, mac, owner, chosen);
     await this.insertIps(db, port.id as string, networkId, added);
   }
 
@@ -466,25 +313,7 @@ export class PortService extends BaseService {
   }
 }
 
-/** IPv6 subnet-router anycast (network) address: allowed for router ports and unowned ports
- * (neutron-lib's check_subnet_ip with ROUTER_PORT_OWNERS + ''). */
-function v6NetworkAllowed(owner: string): boolean {
-  return owner === '' || owner === 'network:router_gateway' || ROUTER_OWNERS.includes(owner);
-}
-
-/** A requested fixed IP with its address in canonical form (IPv6 compacted). */
-function canonicalFixedIp(req: Dict): Dict {
-  if (typeof req.ip_address !== 'string') return req;
-  return { ...req, ip_address: normalizeIp(req.ip_address) ?? req.ip_address };
-}
-
-/** Subnets whose service_types name the port's device_owner serve it; when none does, the
- * subnets without service types do (subnet-service-types). */
-export function forDeviceOwner(subnets: Dict[], owner: string): Dict[] {
-  const types = (s: Dict) => (s.service_types as string[] | undefined) ?? [];
-  const matching = subnets.filter((s) => types(s).includes(owner));
-  return matching.length ? matching : subnets.filter((s) => types(s).length === 0);
-}
+export { forDeviceOwner } from './port-addresses.js';
 
 /** Extra DHCP options: an option with a null value removes that option; others add or replace
  * by (opt_name, ip_version). */

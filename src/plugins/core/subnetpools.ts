@@ -1,12 +1,12 @@
 // Subnet pools: prefixes kept merged and sorted, prefix length bounds, address scope
 // association rules, one default pool per IP version, and the add/remove prefix actions.
 
-import { validators } from '../../api/validation/validators.js';
 import { badRequest, errors, invalidInput, NeutronError, policyNotAuthorized } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import { canonicalCidr, formatCidr, parseCidr, widthOf } from '../../ipam/address.js';
 import { anyOverlap, coveredBy, mergeCidrs } from '../../ipam/prefixes.js';
 import { UNSET } from '../../resources/types.js';
+import { validators } from '../../validation/validators.js';
 import type { Context } from '../context.js';
 import { deletePoliciesOf, grantToAll } from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';

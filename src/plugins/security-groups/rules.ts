@@ -1,11 +1,11 @@
 // Security group rules: Neutron's consistency checks (ports need a protocol that has ports,
 // ICMP type/code ranges, ethertype against prefix, one remote only) and no duplicates.
 import { randomUUID } from 'node:crypto';
-import { SG_PROTOCOLS } from '../../api/validation/security-group-converters.js';
 import { NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import { type EB, nowStamp } from '../../db/store.js';
 import { canonicalCidr, parseCidr } from '../../ipam/address.js';
+import { SG_PROTOCOLS } from '../../validation/security-group-converters.js';
 import type { Context } from '../context.js';
 import { BaseService, type Dict } from '../service.js';
 import type { SecurityGroupService } from './groups.js';

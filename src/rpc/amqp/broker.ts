@@ -1,5 +1,5 @@
 // The RabbitMQ backend, on amqplib: one connection with a confirm channel for publishing and a
-// channel for consuming, oslo.messaging's exchanges and queues (see ../broker.ts), heartbeats, and
+// channel for consuming, oslo.messaging's exchanges and queues (./topology.ts, ../broker.ts), heartbeats, and
 // recovery when the broker goes away:
 //  - reconnection with exponential back-off, trying the URL's hosts in turn; after it, the exchanges,
 //    queues and consumers are declared again;
@@ -9,38 +9,14 @@
 //    it may have run). Every message has a deadline, past which its publish rejects;
 //  - lost connections are reported (onConnectionLost) so that calls waiting for a reply fail at once
 //    instead of at their timeout.
-import { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect, type Options } from 'amqplib';
+import { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
 import type { Broker, Destination, OnMessage, PublishOptions, QueueSpec, Subscription } from '../broker.js';
 import { newId } from '../envelope.js';
 import { RpcTransportError } from '../errors.js';
-import type { RpcLogger } from '../transport.js';
-import type { AmqpHost } from './url.js';
+import type { AmqpBrokerOptions } from './options.js';
+import { declareDestination, declareExchange, declareSubscription, publishProperties, route } from './topology.js';
 
-export interface AmqpBrokerOptions {
-  hosts: AmqpHost[];
-  vhost: string;
-  /** The topic exchange of topic queues ([DEFAULT] control_exchange, 'neutron'). */
-  exchange: string;
-  /** Negotiated AMQP heartbeat, s; 0 disables ([oslo_messaging_rabbit] heartbeat_timeout_threshold). */
-  heartbeatSec: number;
-  /** First reconnection delay, ms ([oslo_messaging_rabbit] rabbit_retry_interval). */
-  retryIntervalMs: number;
-  /** Each further delay is the previous one times this ([oslo_messaging_rabbit] rabbit_retry_backoff). */
-  retryBackoff: number;
-  /** Longest delay between attempts, ms ([oslo_messaging_rabbit] rabbit_interval_max). */
-  maxIntervalMs: number;
-  /** Topic exchange and queues survive a broker restart ([oslo_messaging_rabbit] amqp_durable_queues). */
-  durableQueues: boolean;
-  /** Topic exchange and queues go when their last consumer does ([oslo_messaging_rabbit] amqp_auto_delete). */
-  autoDelete: boolean;
-  /** Unused reply and fanout queues expire after this long, ms (rabbit_transient_queues_ttl). */
-  transientQueueTtlMs: number;
-  /** Most messages waiting for a connection (or a confirm) at a time; beyond it publishing fails. */
-  maxOutbox: number;
-  /** Giving up on one connection attempt (TCP and AMQP handshake), ms. */
-  connectTimeoutMs: number;
-  log: RpcLogger;
-}
+export type { AmqpBrokerOptions } from './options.js';
 
 interface Outgoing {
   dest: Destination;
@@ -159,7 +135,7 @@ export class AmqpBroker implements Broker {
       );
       if (this.gen !== gen || this.isClosed()) throw new Error('superseded');
       this.conn = { model: m, pub, sub, gen };
-      await this.declareExchange(this.conn);
+      await declareExchange(this.conn.pub, this.o);
       for (const s of this.subs) await this.establish(s, this.conn);
       if (this.gen !== gen || this.isClosed()) throw new Error('superseded');
       this.state = 'open';
@@ -240,35 +216,11 @@ export class AmqpBroker implements Broker {
 
   // ------------------------------------------------------------------ topology
 
-  private declareExchange(c: Conn): Promise<unknown> {
-    return c.pub.assertExchange(this.o.exchange, 'topic', { durable: this.o.durableQueues, autoDelete: this.o.autoDelete });
-  }
-
-  private topicQueueOptions(): Options.AssertQueue {
-    return { durable: this.o.durableQueues, autoDelete: this.o.autoDelete };
-  }
-
   /** Declares a subscription's queue (exchange, binding) on connection `c` and consumes it. */
   private async establish(s: Sub, c: Conn): Promise<void> {
-    const ch = c.sub;
-    switch (s.spec.kind) {
-      case 'topic':
-        await ch.assertQueue(s.queue, this.topicQueueOptions());
-        await ch.bindQueue(s.queue, this.o.exchange, s.queue);
-        break;
-      case 'fanout': {
-        const exchange = `${s.spec.topic}_fanout`;
-        await ch.assertExchange(exchange, 'fanout', { durable: false, autoDelete: true });
-        await ch.assertQueue(s.queue, { durable: false, autoDelete: false, expires: this.o.transientQueueTtlMs });
-        await ch.bindQueue(s.queue, exchange, s.spec.topic);
-        break;
-      }
-      case 'reply':
-        await ch.assertQueue(s.queue, { durable: false, autoDelete: false, expires: this.o.transientQueueTtlMs });
-        break;
-    }
+    await declareSubscription(c.sub, s.spec, s.queue, this.o);
     // Acknowledged on receipt (noAck), as oslo acknowledges an RPC message before dispatching it.
-    const { consumerTag } = await ch.consume(s.queue, (msg) => this.deliver(s, c, msg), { noAck: true });
+    const { consumerTag } = await c.sub.consume(s.queue, (msg) => this.deliver(s, c, msg), { noAck: true });
     s.tag = consumerTag;
     s.gen = c.gen;
   }
@@ -395,15 +347,8 @@ export class AmqpBroker implements Broker {
       if (this.state === 'open') void this.flush();
       return;
     }
-    const [exchange, routingKey] = this.route(o.dest);
-    const props: Options.Publish = {
-      contentType: 'application/json',
-      contentEncoding: 'utf-8',
-      deliveryMode: this.o.durableQueues && o.dest.kind === 'topic' ? 2 : 1,
-      // A reply to a caller that has gone comes back (basic.return) rather than vanishing silently.
-      mandatory: o.dest.kind === 'reply',
-    };
-    if (o.opts.ttlMs !== undefined) props.expiration = String(Math.max(1, Math.round(o.opts.ttlMs)));
+    const [exchange, routingKey] = route(o.dest, this.o.exchange);
+    const props = publishProperties(o.dest, o.opts, this.o);
     o.state = 'unconfirmed';
     o.gen = c.gen;
     this.unconfirmed.add(o);
@@ -422,17 +367,6 @@ export class AmqpBroker implements Broker {
     }
   }
 
-  private route(dest: Destination): [string, string] {
-    switch (dest.kind) {
-      case 'topic':
-        return [this.o.exchange, dest.queue];
-      case 'fanout':
-        return [`${dest.topic}_fanout`, dest.topic];
-      case 'reply':
-        return ['', dest.queue];
-    }
-  }
-
   /** The publisher declares what it sends to, once per connection: the fanout exchange, and a topic
    * queue with its binding, so that a cast made while its listener is down (a server restarting, or
    * a broker that restarted and lost its non-durable queues) waits for it instead of being dropped. */
@@ -441,13 +375,7 @@ export class AmqpBroker implements Broker {
     const key = dest.kind === 'topic' ? `q:${dest.queue}` : `f:${dest.topic}`;
     let p = this.declared.get(key);
     if (!p) {
-      p =
-        dest.kind === 'topic'
-          ? c.pub
-              .assertQueue(dest.queue, this.topicQueueOptions())
-              .then(() => c.pub.bindQueue(dest.queue, this.o.exchange, dest.queue))
-              .then(() => {})
-          : c.pub.assertExchange(`${dest.topic}_fanout`, 'fanout', { durable: false, autoDelete: true }).then(() => {});
+      p = declareDestination(c.pub, dest, this.o);
       if (c.gen === this.gen) this.declared.set(key, p);
       p.catch(() => {
         if (this.declared.get(key) === p) this.declared.delete(key);

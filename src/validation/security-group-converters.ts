@@ -1,7 +1,7 @@
 // Converters of the security-group extension (neutron's extensions/securitygroup.py): they raise
 // the extension's own errors rather than a generic InvalidInput.
-import { NeutronError } from '../../common/errors.js';
-import { formatCidr, parseCidr, parseIp } from '../../ipam/address.js';
+import { NeutronError } from '../common/errors.js';
+import { formatCidr, parseCidr, parseIp } from '../ipam/address.js';
 
 /** Protocol names Neutron accepts in rules (neutron-lib's IP_PROTOCOL_MAP keys). */
 export const SG_PROTOCOLS: Record<string, number> = {

@@ -1,9 +1,9 @@
 // neutron-lib's attribute converters (api/converters.py), applied before validation. A failed
 // conversion is Neutron's InvalidInput: "Invalid input for operation: <reason>.".
 
-import { NeutronError } from '../../common/errors.js';
-import { formatIp, parseCidr, parseIp } from '../../ipam/address.js';
-import { formatMac, parseMac, randomMac } from '../../ipam/mac.js';
+import { NeutronError } from '../common/errors.js';
+import { formatIp, parseCidr, parseIp } from '../ipam/address.js';
+import { formatMac, parseMac, randomMac } from '../ipam/mac.js';
 import { securityGroupConverters } from './security-group-converters.js';
 import { segmentConverters } from './segment-converters.js';
 import { isDict, pyBoolFromString, pyInt, pyStr, pyStrip, validateRange } from './validators.js';

@@ -1,8 +1,8 @@
 // The multi-provider `segments` list (neutron-lib's convert_and_validate_segments): each item a
 // dict of provider:network_type, provider:physical_network and provider:segmentation_id, the
 // absent ones unset, a falsy segmentation id meaning none.
-import { badRequest, invalidInput } from '../../common/errors.js';
-import { UNSET } from '../../resources/types.js';
+import { badRequest, invalidInput } from '../common/errors.js';
+import { UNSET } from '../resources/types.js';
 import { isDict, pyInt, pyStr, validateString } from './validators.js';
 
 const KEYS: Record<string, number> = { 'provider:network_type': 32, 'provider:physical_network': 64 };
