@@ -1,6 +1,7 @@
 // The DHCP agent on real namespaces with real dnsmasq and real DHCP clients: a lab of two simulated
 // hosts (test/dataplane/lab.ts) on a private RabbitMQ, `neutrino all-in-one` with agent_down_time 3,
-// and per host a Linux bridge agent and a `neutrino agent dhcp` process. VMs are namespaces plugged
+// and per host an L2 agent — a Linux bridge host and an Open vSwitch host, so DHCP ports are plugged
+// both ways (interface drivers) — and a `neutrino agent dhcp` process. VMs are namespaces plugged
 // as Nova would, whose interface gets nothing but its MAC: busybox udhcpc (dhclient -6 for DHCPv6)
 // asks the network's dnsmasq for the rest, through the VXLAN wiring of the L2 agents.
 import assert from 'node:assert/strict';
@@ -27,7 +28,7 @@ describe('DHCP agents: dnsmasq serving VMs on simulated hosts', { skip: notRoot 
   const otherThan = (name: string) => (name === h1 ? h2 : h1);
 
   before(async () => {
-    lab = await DataplaneLab.start(2, 'linuxbridge', { dhcp: true, serverDefaults: 'agent_down_time = 3\n' });
+    lab = await DataplaneLab.start(2, ['linuxbridge', 'openvswitch'], { dhcp: true, serverDefaults: 'agent_down_time = 3\n' });
     [h1, h2] = lab.hosts.map((h) => h.name);
   });
 
@@ -76,6 +77,7 @@ describe('DHCP agents: dnsmasq serving VMs on simulated hosts', { skip: notRoot 
       host: h,
       netns: vmNetns(name),
       hostNetns: host(h).netns,
+      ovsdb: host(h).ovsdb,
       dhcp: true,
       timeoutMs: 30_000,
     });
@@ -206,7 +208,14 @@ describe('DHCP agents: dnsmasq serving VMs on simulated hosts', { skip: notRoot 
   it('SLAAC: the VM gets the RA and configures the address Neutron gave its port', async () => {
     const { network: net } = await network('dhcp-d', '2001:db8:64::/64', { ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' });
     const p = await lab.create('port', { network_id: net.id, device_owner: 'compute:nova', device_id: randomUUID() });
-    const r = await plugVif(p.id, { url: lab.url, host: h2, netns: vmNetns('d1'), hostNetns: host(h2).netns, dhcp: true });
+    const r = await plugVif(p.id, {
+      url: lab.url,
+      host: h2,
+      netns: vmNetns('d1'),
+      ovsdb: host(h2).ovsdb,
+      hostNetns: host(h2).netns,
+      dhcp: true,
+    });
     assert.equal(r.status, 'ACTIVE');
     const want = p.fixed_ips[0].ip_address as string;
     await until(
@@ -246,7 +255,14 @@ describe('DHCP agents: dnsmasq serving VMs on simulated hosts', { skip: notRoot 
       device_id: randomUUID(),
       port_security_enabled: false, // the frames reach dnsmasq: it is dnsmasq that refuses
     });
-    const r = await plugVif(p.id, { url: lab.url, host: h2, netns: vmNetns('f1'), hostNetns: host(h2).netns, dhcp: true });
+    const r = await plugVif(p.id, {
+      url: lab.url,
+      host: h2,
+      netns: vmNetns('f1'),
+      ovsdb: host(h2).ovsdb,
+      hostNetns: host(h2).netns,
+      dhcp: true,
+    });
     await new Ip({ netns: vmNetns('f1') }).batch([['link', 'set', 'dev', 'eth0', 'address', 'fa:16:3e:de:ad:01']]);
     const client = await startDhcpClient({ netns: vmNetns('f1'), ifname: r.interface as string, dir: lab.dir, vm: 'f1' });
     await new Promise((ok) => setTimeout(ok, 4000));
