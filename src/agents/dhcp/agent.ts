@@ -188,12 +188,6 @@ export class DhcpAgent {
     }
   }
 
-  /** Asks for a full pass now (tests; an operator's SIGHUP). */
-  resync(): void {
-    this.fullPending = true;
-    this.loop.poke();
-  }
-
   /** Completed passes. */
   get passes(): number {
     return this.loop.runs;
