@@ -143,7 +143,19 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     const types = new TypeManager(ml2Config(cfg), store);
     await types.initialize();
     const services = createCoreServices(registry, deps, coreSettings(cfg), types);
-    for (const [k, v] of createSecurityGroupServices(registry, deps, services.get('ports') as PortService)) services.set(k, v);
+    // Agents hear of security group changes once the bus is open (below); a lost notification is
+    // made up for by their next poll, so a failure is only logged.
+    let notifier: AgentNotifier | undefined;
+    let log: FastifyInstance['log'] | undefined;
+    const tell = (what: string, send: (n: AgentNotifier) => Promise<void>) => {
+      if (notifier) send(notifier).catch((err) => log?.error({ err }, `${what} notification failed`));
+    };
+    const sgNotifier = {
+      rulesChanged: (ids: string[]) => tell('security_groups_rule_updated', (n) => n.securityGroupsRuleUpdated(ids)),
+      addressGroupsChanged: (ids: string[]) => tell('address_groups_updated', (n) => n.addressGroupsUpdated(ids)),
+    };
+    const sgServices = createSecurityGroupServices(registry, deps, services.get('ports') as PortService, sgNotifier);
+    for (const [k, v] of sgServices) services.set(k, v);
     for (const [k, v] of createRbacServices(registry, deps, services)) services.set(k, v);
     const agentPlugin = createAgentServices(registry, deps, agentSettings(cfg));
     for (const [k, v] of agentPlugin.services) services.set(k, v);
@@ -179,8 +191,8 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     });
     // The bus to agents: RabbitMQ when transport_url says so, else an in-process bus of this
     // server's own (agents in the same process, as all-in-one runs them, share it).
+    log = app.log;
     const url = opt.strOrNull(cfg, 'DEFAULT', 'transport_url');
-    let notifier: AgentNotifier | undefined;
     // ML2 first (a bad [ml2] option fails here), then the bus it is served on.
     const ml2 = createMl2(cfg, {
       store,

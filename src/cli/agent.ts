@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { type InterfaceDriver, OvsVethInterfaceDriver, VethInterfaceDriver } from '../agents/common/interface.js';
 import { L2Agent, type L2AgentOptions, type L2Backend } from '../agents/common/l2-agent.js';
 import { DhcpAgent, type DhcpAgentOptions } from '../agents/dhcp/agent.js';
+import { FirewallDriverError, firewallKind } from '../agents/firewall/index.js';
 import { LinuxBridgeBackend, type LinuxBridgeBackendOptions } from '../agents/linuxbridge/backend.js';
 import { NoopBackend } from '../agents/noop/backend.js';
 import { AGENT_TYPE_OVS, OvsBackend, type OvsBackendOptions } from '../agents/openvswitch/backend.js';
@@ -188,6 +189,18 @@ export async function runNoopAgent(cfg: Config): Promise<void> {
   await runL2Agent(cfg, 'neutrino-noop-agent', () => new NoopBackend(linuxbridgeConfigurations(cfg)));
 }
 
+/** `[securitygroup] firewall_driver`, checked (a name this agent cannot honour stops it). */
+export function firewallDriverOf(cfg: Config): string {
+  const name = opt.str(cfg, 'securitygroup', 'firewall_driver');
+  try {
+    firewallKind(name, opt.bool(cfg, 'securitygroup', 'enable_security_group'));
+  } catch (err) {
+    if (err instanceof FirewallDriverError) throw new ConfigError(`[securitygroup] firewall_driver: ${err.message}`);
+    throw err;
+  }
+  return name;
+}
+
 /** The Linux bridge backend's settings from the configuration. */
 export function linuxbridgeBackendOptions(cfg: Config, log?: (msg: string) => void): LinuxBridgeBackendOptions {
   const configurations = linuxbridgeConfigurations(cfg);
@@ -204,6 +217,7 @@ export function linuxbridgeBackendOptions(cfg: Config, log?: (msg: string) => vo
     interfaceMappings: configurations.interface_mappings as Record<string, string>,
     bridgeMappings: configurations.bridge_mappings as Record<string, string>,
     enableSecurityGroup: opt.bool(cfg, 'securitygroup', 'enable_security_group'),
+    firewallDriver: firewallDriverOf(cfg),
     configurations,
     log,
   };

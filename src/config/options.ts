@@ -233,10 +233,14 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     max_request_body_size: int(114688, { min: 1, help: 'The largest request body, in bytes' }),
   },
   securitygroup: {
-    enable_security_group: bool(true),
+    enable_security_group: bool(true, { help: 'Filter ports (port security, security groups); false = the noop driver' }),
     firewall_driver: str('nftables', {
-      help: "Open vSwitch agent: openvswitch (Neutron's native OVS firewall, its default) or noop",
+      help:
+        "Linux bridge agent: nftables (Neutron's iptables is read as nftables) or noop; " +
+        "Open vSwitch agent: openvswitch (Neutron's native OVS firewall, its default; nftables is read as it) or noop",
     }),
+    // Remote groups are always nft sets (Neutron's ipsets); accepted for linuxbridge_agent.ini.
+    enable_ipset: bool(true, { ignored: true }),
   },
   // RabbitMQ (src/rpc/amqp), with oslo.messaging's option names and defaults.
   oslo_messaging_rabbit: {

@@ -1,5 +1,6 @@
 // Extensions: alias, name, description, updated (as neutron-lib defines them) and the attributes
 // each adds to existing resources. /v2.0/extensions lists exactly the ones enabled here.
+import { ADDRESS_GROUP_EXTENSIONS } from './address-groups.js';
 import { AGENT_EXTENSIONS } from './agents.js';
 import { attr, bool, json, virtual } from './attr.js';
 import { BINDING_EXTENSIONS } from './binding.js';
@@ -31,6 +32,7 @@ export const EXTENSIONS: ExtensionDef[] = [
       },
     },
   }),
+  ...ADDRESS_GROUP_EXTENSIONS,
   ...AGENT_EXTENSIONS,
   ...BINDING_EXTENSIONS,
   ext('allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs', '2013-07-23T10:00:00-00:00', {
@@ -147,7 +149,7 @@ export const EXTENSIONS: ExtensionDef[] = [
     'security-groups-shared-filtering',
     'Security group filtering on the shared field',
     'Support filtering security groups on the shared field',
-    '2021-01-25T00:00:00-00:00',
+    '2021-10-05T09:00:00-00:00',
     {
       requiredExtensions: ['security-group'],
     },

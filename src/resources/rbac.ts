@@ -1,5 +1,5 @@
 // RBAC policies (neutron's extensions/rbac.py and the rbac-* shims of neutron-lib): who, besides
-// its owner, may use a network, subnet pool, address scope or security group.
+// its owner, may use a network, subnet pool, address scope, security group or address group.
 import { attr, id, projectId, tenantId } from './attr.js';
 import type { ExtensionDef, ResourceDef } from './types.js';
 
@@ -9,6 +9,7 @@ export const RBAC_ACTIONS: Record<string, string[]> = {
   subnetpool: ['access_as_shared'],
   address_scope: ['access_as_shared'],
   security_group: ['access_as_shared'],
+  address_group: ['access_as_shared'],
 };
 
 export const rbacPolicies: ResourceDef = {
@@ -56,9 +57,15 @@ export const RBAC_EXTENSIONS: ExtensionDef[] = [
   ext('rbac-address-scope', 'Add address_scope type to RBAC', 'Add address_scope type to RBAC', '2019-05-29T14:00:00-00:00', {
     requiredExtensions: ['rbac-policies', 'address-scope'],
   }),
-  ext('rbac-security-groups', 'Add security_group type to RBAC', 'Add security_group type to RBAC', '2019-04-26T12:00:00-00:00', {
-    requiredExtensions: ['rbac-policies', 'security-group'],
-  }),
+  ext(
+    'rbac-security-groups',
+    'Add security_group type to RBAC',
+    'Add security_group type to network RBAC',
+    '2019-02-14T00:00:00-00:00',
+    {
+      requiredExtensions: ['rbac-policies', 'security-group'],
+    },
+  ),
   ext('rbac-subnetpool', 'Add subnetpool type to RBAC', 'Add subnetpool type to RBAC', '2019-06-19T12:00:00-00:00', {
     requiredExtensions: ['rbac-policies', 'subnet_allocation'],
   }),

@@ -20,6 +20,7 @@ import {
   NOTIFICATION_TOPIC,
   type NotifiedPort,
   SERVER_METHOD_TOPIC,
+  type SecurityGroupInfo,
   type Segment,
   type ServerMethods,
   TOPIC,
@@ -141,6 +142,9 @@ export class AgentNotifier {
   securityGroupsMemberUpdated(securityGroupIds: string[]) {
     return this.notify('security_groups_member_updated', { security_groups: securityGroupIds });
   }
+  addressGroupsUpdated(addressGroupIds: string[]) {
+    return this.notify('address_groups_updated', { address_groups: addressGroupIds });
+  }
   /** To every L2 agent, or with `host` to that host's only (l2population's agent_fanout). */
   addFdbEntries(entries: FdbEntries, host?: string) {
     return this.notify('add_fdb_entries', { fdb_entries: entries }, host);
@@ -238,6 +242,16 @@ export class ServerRpcClient {
   /** The desired state of this host. */
   getHostState(): Promise<HostState> {
     return this.call('get_host_state', { host: this.host, agent_id: this.agentId });
+  }
+
+  /** Changed security groups' rules and the addresses of remote groups (see the contract). */
+  getSecurityGroupInfo(securityGroups: string[], remoteGroups: string[]): Promise<SecurityGroupInfo> {
+    return this.call('get_security_group_info', {
+      security_groups: securityGroups,
+      remote_groups: remoteGroups,
+      host: this.host,
+      agent_id: this.agentId,
+    });
   }
 
   getDevicesDetailsList(devices: string[]): Promise<DeviceDetailsReply[]> {

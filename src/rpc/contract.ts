@@ -22,7 +22,7 @@ export const TOPIC = {
   AGENT_NOTIFIER: 'q-agent-notifier',
 } as const;
 
-export type NotifierResource = 'port' | 'network' | 'security_group' | 'tunnel' | 'l2population';
+export type NotifierResource = 'port' | 'network' | 'security_group' | 'address_group' | 'tunnel' | 'l2population';
 export type NotifierOp = 'create' | 'update' | 'delete';
 
 /** Neutron's topics.get_topic_name: `q-agent-notifier-<resource>-<op>` (fanout, or `.<host>`). */
@@ -163,7 +163,9 @@ export interface HostState {
   networks: HostNetwork[];
   /** The security groups of those ports, by id. */
   security_groups: Record<string, HostSecurityGroup>;
-  /** IP addresses of each group's members (for remote_group_id rules), ipset-style. */
+  /** As Neutron's security_group_info_for_ports: for each group that a rule of those groups names
+   * as remote_group_id, its members' fixed IPs and allowed address pairs; for each address group a
+   * rule names as remote_address_group_id, its addresses (CIDRs). By group id. */
   sg_member_ips: Record<string, { IPv4: string[]; IPv6: string[] }>;
   /** l2population: per network of the host, the remote VTEPs and their [mac, ip] entries. */
   fdb: FdbEntries;
@@ -217,6 +219,22 @@ export interface UpdateDeviceArgs extends HostArgs {
   refresh_tunnels?: boolean;
 }
 
+/** What changed security groups and address groups look like now (the agent asks after a
+ * security_groups_rule_updated, security_groups_member_updated or address_groups_updated). */
+export interface SecurityGroupInfoArgs extends HostArgs {
+  /** Groups whose rules (and statefulness) are wanted. */
+  security_groups: string[];
+  /** Groups and address groups whose addresses are wanted (besides those the rules name). */
+  remote_groups: string[];
+}
+
+export interface SecurityGroupInfo {
+  /** The groups asked for that exist, with their rules. */
+  security_groups: Record<string, HostSecurityGroup>;
+  /** The addresses of `remote_groups` and of every remote group or address group those rules name. */
+  sg_member_ips: HostState['sg_member_ips'];
+}
+
 export interface TunnelSyncArgs {
   tunnel_ip: string;
   tunnel_type: string;
@@ -231,6 +249,7 @@ export interface TunnelSyncResult {
 export interface ServerMethods extends DhcpServerMethods {
   report_state: { args: ReportStateArgs; result: AgentStatus };
   get_host_state: { args: HostArgs; result: HostState };
+  get_security_group_info: { args: SecurityGroupInfoArgs; result: SecurityGroupInfo };
   get_devices_details_list: { args: DevicesArgs; result: DeviceDetailsReply[] };
   update_device_list: { args: UpdateDeviceListArgs; result: UpdateDeviceListResult };
   update_device_up: { args: UpdateDeviceArgs; result: null };
@@ -266,6 +285,7 @@ export interface DhcpServerMethods {
 export const SERVER_METHOD_TOPIC: { readonly [M in keyof ServerMethods]: string } = {
   report_state: TOPIC.REPORTS,
   get_host_state: TOPIC.PLUGIN,
+  get_security_group_info: TOPIC.PLUGIN,
   get_devices_details_list: TOPIC.PLUGIN,
   update_device_list: TOPIC.PLUGIN,
   update_device_up: TOPIC.PLUGIN,
@@ -301,8 +321,13 @@ export interface AgentNotifications {
   port_delete: { port_id: string; network_id?: string };
   network_update: { network: { id: string; revision_number?: number; [key: string]: unknown } };
   network_delete: { network_id: string };
+  /** The rules (or statefulness) of these groups changed. */
   security_groups_rule_updated: { security_groups: string[] };
+  /** Ports joined or left these groups, or their addresses changed. */
   security_groups_member_updated: { security_groups: string[] };
+  /** The addresses of these address groups changed (Neutron pushes address groups as objects;
+   * here they get a notification of their own, like security groups). */
+  address_groups_updated: { address_groups: string[] };
   add_fdb_entries: { fdb_entries: FdbEntries };
   remove_fdb_entries: { fdb_entries: FdbEntries };
   update_fdb_entries: { fdb_entries: FdbUpdate };
@@ -317,6 +342,7 @@ export const NOTIFICATION_TOPIC: { readonly [M in keyof AgentNotifications]: str
   network_delete: notifierTopic('network', 'delete'),
   security_groups_rule_updated: notifierTopic('security_group', 'update'),
   security_groups_member_updated: notifierTopic('security_group', 'update'),
+  address_groups_updated: notifierTopic('address_group', 'update'),
   add_fdb_entries: notifierTopic('l2population', 'update'),
   remove_fdb_entries: notifierTopic('l2population', 'update'),
   update_fdb_entries: notifierTopic('l2population', 'update'),

@@ -1,6 +1,7 @@
 // Typed, safe wrappers around the OS tools the agents use (DESIGN.md principle 4). Imports nothing
 // of ours.
 export * from './bridge.js';
+export * from './conntrack.js';
 export * from './dnsmasq.js';
 export * from './ethtool.js';
 export * from './exec.js';
@@ -9,6 +10,7 @@ export * from './ip.js';
 export * from './monitor.js';
 export * from './netns.js';
 export * from './nft.js';
+export * from './nft-ruleset.js';
 export * from './ofctl.js';
 export * from './ovsdb/index.js';
 export * from './process.js';

@@ -2,6 +2,7 @@
 // old or the new rules, never none), and the tables read back as JSON, optionally in a namespace.
 import { check, execRunner, type Runner, SystemError } from './exec.js';
 import { inNetns } from './netns.js';
+import { type NftTableState, parseListings } from './nft-ruleset.js';
 import * as v from './validate.js';
 
 export interface NftTable {
@@ -57,6 +58,53 @@ export class Nft {
       '',
     ].join('\n');
     await this.exec(['-f', '-'], text);
+  }
+
+  /** Every table's handle by 'family name' (a table deleted and created again has a new handle). */
+  async tableHandles(): Promise<Map<string, number>> {
+    return new Map((await this.tables()).map((t) => [`${t.family} ${t.name}`, t.handle]));
+  }
+
+  /** The handle of set `name` of a table, undefined when it (or the table) does not exist. Cheap
+   * whatever the size of the ruleset, unlike `list tables`, which makes nft 1.0 read every rule. */
+  async setHandle(family: string, table: string, name: string): Promise<number | undefined> {
+    const [file, argv] = inNetns(this.netns, 'nft', ['-j', 'list', 'set', v.token(family), v.token(table), v.token(name)]);
+    const r = await this.run(file, argv);
+    if (r.code !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return undefined;
+      throw new SystemError(`nft list set ${family} ${table} ${name}`, r.code, r.stderr);
+    }
+    const json = JSON.parse(r.stdout) as { nftables: Array<{ set?: { handle: number } }> };
+    return json.nftables.find((e) => e.set)?.set?.handle;
+  }
+
+  /** What the kernel holds of `tables` ([family, name]): their chain names and set and map
+   * elements (see nft-ruleset.ts), read without listing a single rule. A table that does not
+   * exist is absent from the answer. */
+  async readTables(tables: Array<[string, string]>): Promise<Map<string, NftTableState>> {
+    const wanted = tables.map(([f, n]) => `${v.token(f)} ${v.token(n)}`);
+    const sets = await Promise.all(
+      tables.map(async ([f, n]) => {
+        const [file, argv] = inNetns(this.netns, 'nft', ['-j', 'list', 'sets', 'table', f, n]);
+        const r = await this.run(file, argv);
+        if (r.code === 0) return { family: f, name: n, json: r.stdout };
+        if (/No such file or directory/.test(r.stderr)) return undefined;
+        throw new SystemError(`nft list sets table ${f} ${n}`, r.code, r.stderr);
+      }),
+    );
+    const present = sets.filter((x) => x !== undefined);
+    const families = [...new Set(present.map((t) => t.family))];
+    const reads = await Promise.all(
+      families.flatMap((f) => [this.exec(['-j', 'list', 'chains', f]), this.exec(['-j', 'list', 'maps', f])]),
+    );
+    // A table that exists is in the answer even when it holds nothing.
+    const tablesJson = JSON.stringify({ nftables: present.map((t) => ({ table: { family: t.family, name: t.name } })) });
+    return parseListings([tablesJson, ...present.map((t) => t.json), ...reads], wanted);
+  }
+
+  /** Runs an nft script (`nft -f -`): one transaction, all of it or nothing. */
+  async apply(script: string): Promise<void> {
+    if (script) await this.exec(['-f', '-'], script);
   }
 
   /** Removes the table if it exists. */

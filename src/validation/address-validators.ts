@@ -41,6 +41,9 @@ export function validateSubnet(data: unknown): string | null {
   const net = looseCidr(data);
   // IPv4 must also be written canonically (netaddr >= 1.0 strictness, enforced by hand).
   if (net && (net.version === 6 || formatCidr(4, net.ip, net.prefixlen) === data)) return null;
+  // A bare address: neutron-lib recommends its host prefix.
+  const ip = typeof data === 'string' && !data.includes('/') && !pyHasSpace(data) ? parseIp(data) : null;
+  if (ip) return `${q(data)} isn't a recognized IP subnet cidr, '${data}/${ip.version === 4 ? 32 : 128}' is recommended`;
   return `${q(data)} is not a valid IP subnet`;
 }
 

@@ -94,12 +94,19 @@ describe('rbac-policies resource', () => {
     expectError(await policy({ object_id: net.id, target_tenant: '1234'.repeat(100) }), 400);
     expectError(await policy({ object_id: net.id, target_tenant: 'x', object_type: 'router' }), 400);
     expectError(await policy({ object_id: 'not-a-uuid', target_tenant: 'x' }), 400);
-    expectError(await policy({ object_id: net.id, target_tenant: 'x', action: 'access_as_nothing' }), 400, 'InvalidInput');
+    expectError(
+      await policy({ object_id: net.id, target_tenant: 'x', action: 'access_as_nothing' }),
+      400,
+      'InvalidActionForType',
+    );
     expectError(await policy({ object_id: net.id, target_tenant: 'x', unknown: 1 }), 400);
     const pool = await s.create('subnetpools', 'subnetpool', { name: 'p', prefixes: ['10.200.0.0/16'] }, ADMIN);
     const r = await policy({ object_type: 'subnetpool', object_id: pool.id, target_tenant: 'x', action: 'access_as_external' });
-    expectError(r, 400, 'InvalidInput');
-    assert.match(r.body.NeutronError.message, /Invalid action access_as_external for object type subnetpool/);
+    expectError(r, 400, 'InvalidActionForType');
+    assert.equal(
+      r.body.NeutronError.message,
+      "Invalid action 'access_as_external' for object type 'subnetpool'. Valid actions: ('access_as_shared',)",
+    );
   });
 
   test('the shared object must exist and be visible: type-specific 404', async () => {

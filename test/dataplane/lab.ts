@@ -152,7 +152,7 @@ export class DataplaneLab {
   }
 
   async create(kind: string, body: Json): Promise<Json> {
-    const r = await this.api('POST', `${kind}s`, { [kind]: body });
+    const r = await this.api('POST', `${kind.replace(/_/g, '-')}s`, { [kind]: body });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body[kind];
   }

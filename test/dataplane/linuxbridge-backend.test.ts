@@ -1,6 +1,6 @@
 // The Linux bridge backend on the real kernel, without a server: a namespace stands in for a host
-// and two more for VMs; apply() wires them, a second apply changes nothing, packets flow, a spoofed
-// source MAC or address is dropped, a VLAN network where the kernel lacks 8021q gets a clear reason, and
+// and two more for VMs; apply() wires them (with the nftables firewall: a group admitting
+// everything), a second apply changes nothing, packets flow, a spoofed source MAC or address is dropped, a VLAN network where the kernel lacks 8021q gets a clear reason, and
 // a network that leaves the desired state is removed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import { LinuxBridgeBackend } from '../../src/agents/linuxbridge/backend.js';
 import { bridgeName, tapName } from '../../src/agents/linuxbridge/names.js';
 import type { HostPort, HostState } from '../../src/rpc/contract.js';
 import { addAddress, addNetns, addVeth, delNetns, execRunner, Ip, linkSet, Nft } from '../../src/system/index.js';
+import { OPEN_GROUP } from './firewall.case.js';
 import { notRoot, runTag } from './root.js';
 
 const NET = '0b0b0b0b-1111-4222-8333-444444444444';
@@ -32,7 +33,8 @@ describe('Linux bridge backend in namespaces', { skip: notRoot }, () => {
     mtu: 1500,
     port_security_enabled: true,
     allowed_address_pairs: [],
-    security_groups: [],
+    // A group that admits everything: these cases are about wiring and anti-spoofing.
+    security_groups: [OPEN_GROUP.id],
     revision_number: 1,
   }));
   const state = (ps: HostPort[]): HostState => ({
@@ -45,7 +47,7 @@ describe('Linux bridge backend in namespaces', { skip: notRoot }, () => {
       segments: [],
       revision_number: 1,
     })),
-    security_groups: {},
+    security_groups: { [OPEN_GROUP.id]: OPEN_GROUP },
     sg_member_ips: {},
     fdb: {},
   });
@@ -147,6 +149,11 @@ describe('Linux bridge backend in namespaces', { skip: notRoot }, () => {
     assert.equal(await ip.link(bridgeName(NET)), undefined);
     const tap = await ip.link(tapName(ports[0].id));
     assert.ok(tap && !tap.master && !tap.flags.includes('UP'));
-    assert.equal(await new Nft({ netns: host }).tableComment('bridge', 'neutrino'), undefined, 'no secured port, no table');
+    const tables = await new Nft({ netns: host }).tableHandles();
+    assert.deepEqual(
+      [...tables.keys()].filter((t) => t.endsWith(' neutrino')),
+      [],
+      'no secured port, no table',
+    );
   });
 });

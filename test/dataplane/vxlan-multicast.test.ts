@@ -8,6 +8,7 @@ import { tapName, vxlanName } from '../../src/agents/linuxbridge/names.js';
 import { LabTopology } from '../../src/lab/topology.js';
 import type { HostPort, HostState } from '../../src/rpc/contract.js';
 import { addAddress, addNetns, addVeth, execRunner, Ip, linkSet } from '../../src/system/index.js';
+import { OPEN_GROUP } from './firewall.case.js';
 import { notRoot, runTag, until } from './root.js';
 
 const NET = '0d0d0d0d-1111-4222-8333-444444444444';
@@ -30,14 +31,14 @@ describe('VXLAN over a multicast group, without l2population', { skip: notRoot }
     mtu: 1450,
     port_security_enabled: true,
     allowed_address_pairs: [],
-    security_groups: [],
+    security_groups: [OPEN_GROUP.id],
     revision_number: 1,
   }));
   const state = (p: HostPort): HostState => ({
     host: 'h',
     ports: [p],
     networks: [{ id: NET, admin_state_up: true, mtu: 1450, segments: [], revision_number: 1 }],
-    security_groups: {},
+    security_groups: { [OPEN_GROUP.id]: OPEN_GROUP },
     sg_member_ips: {},
     fdb: {},
   });

@@ -2,7 +2,6 @@
 // missing is added, what is right is left alone, what is stale and ours is removed, nothing else.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { antispoofRuleset } from '../../src/agents/linuxbridge/antispoof.js';
 import { bridgeName, tapName } from '../../src/agents/linuxbridge/names.js';
 import { type LinuxBridgeOptions, plan, wiredPorts } from '../../src/agents/linuxbridge/plan.js';
 import type { HostPort, HostState } from '../../src/rpc/contract.js';
@@ -191,17 +190,4 @@ test('flat and vlan networks use the mapped interface; unmapped or unsupported o
   assert.match(bad.problems.get(NET2) ?? '', /does not support network type gre/);
   assert.equal(bad.networks.size, 0);
   assert.match(plan(state([port()]), { ...O, localIp: null }, [], []).problems.get(NET) ?? '', /VXLAN is not enabled/);
-});
-
-test('anti-spoofing: a chain per secured port with its MAC, IPs and address pairs; none without port security', () => {
-  const { body, hash } = antispoofRuleset([
-    port({ allowed_address_pairs: [{ ip_address: '10.0.0.100/32', mac_address: 'fa:16:3e:00:00:99' }] }),
-    port({ id: `c${PORT.slice(1)}`, port_security_enabled: false }),
-  ]);
-  assert.match(body, /iifname vmap \{ "tapaaaaaaaa-bb" : jump port-tapaaaaaaaa-bb \}/);
-  assert.match(body, /ether saddr fa:16:3e:00:00:01 arp saddr ether fa:16:3e:00:00:01 arp saddr ip \{ 10\.0\.0\.5 \} accept/);
-  assert.match(body, /ether saddr fa:16:3e:00:00:99 ip saddr \{ 10\.0\.0\.100\/32 \} accept/);
-  assert.doesNotMatch(body, /tapcaaaaaaa/);
-  assert.match(hash, /^sha256-[0-9a-f]{32}$/);
-  assert.deepEqual(antispoofRuleset([port({ port_security_enabled: false })]), { body: '', hash: '' });
 });

@@ -94,6 +94,15 @@ test('an agent calls the server through ServerRpcClient; serveAgentRpc routes ea
       assert.deepEqual(args, { host: 'compute1', agent_id: 'lb-compute1' });
       return HOST_STATE;
     }
+    get_security_group_info(args: { security_groups: string[]; remote_groups: string[] }, ctx: { topic: string }) {
+      topics.get_security_group_info = ctx.topic;
+      return {
+        security_groups: Object.fromEntries(
+          args.security_groups.map((id) => [id, { id, stateful: true, revision_number: 1, rules: [] }]),
+        ),
+        sg_member_ips: Object.fromEntries(args.remote_groups.map((id) => [id, { IPv4: ['10.0.0.5'], IPv6: [] }])),
+      };
+    }
     get_devices_details_list(args: { devices: string[] }) {
       return args.devices.map((device) => ({ device }));
     }
@@ -124,6 +133,11 @@ test('an agent calls the server through ServerRpcClient; serveAgentRpc routes ea
 
   assert.deepEqual(await client.getHostState(), HOST_STATE);
   assert.equal(topics.get_host_state, TOPIC.PLUGIN);
+  assert.deepEqual(await client.getSecurityGroupInfo(['sg1'], ['sg2']), {
+    security_groups: { sg1: { id: 'sg1', stateful: true, revision_number: 1, rules: [] } },
+    sg_member_ips: { sg2: { IPv4: ['10.0.0.5'], IPv6: [] } },
+  });
+  assert.equal(topics.get_security_group_info, TOPIC.PLUGIN);
   assert.deepEqual(await client.getDevicesDetailsList(['p1', 'p2']), [{ device: 'p1' }, { device: 'p2' }]);
   assert.deepEqual(await client.updateDeviceList(['p1'], ['p2'], true), {
     devices_up: ['p1'],

@@ -7,6 +7,7 @@ import {
   addVeth,
   addVxlan,
   Bridge,
+  Conntrack,
   check,
   type ExecOptions,
   type ExecResult,
@@ -132,4 +133,76 @@ test('bridge fdb and nft: namespaces, batches, one atomic table replacement', as
     'add table bridge neutrino\ndelete table bridge neutrino\ntable bridge neutrino {\n  comment "h2"\n  chain c {\n  }\n}\n',
   );
   assert.deepEqual(inNetns(undefined, 'nft', ['-j']), ['nft', ['-j']]);
+});
+
+test('nft: the state of tables read from listings (no rule listed), a script applied on stdin', async () => {
+  const { run, calls } = fake((c) => {
+    const a = c.args.join(' ');
+    if (a.includes('bridge neutrino')) return { code: 1, stderr: 'Error: No such file or directory\n' };
+    if (a.includes('list set inet neutrino schema'))
+      return {
+        stdout: JSON.stringify({ nftables: [{ set: { family: 'inet', table: 'neutrino', name: 'schema', handle: 9 } }] }),
+      };
+    if (a.includes('chains'))
+      return { stdout: JSON.stringify({ nftables: [{ chain: { family: 'inet', table: 'neutrino', name: 'raw' } }] }) };
+    if (a.includes('list sets table inet neutrino'))
+      return {
+        stdout: JSON.stringify({ nftables: [{ set: { family: 'inet', table: 'neutrino', name: 'schema', elem: [1] } }] }),
+      };
+    return { stdout: JSON.stringify({ nftables: [] }) };
+  });
+  const nft = new Nft({ netns: 'h1', run });
+  assert.equal(await nft.setHandle('inet', 'neutrino', 'schema'), 9);
+  assert.equal(await nft.setHandle('bridge', 'neutrino', 'schema'), undefined, 'no such table: undefined, no error');
+  const state = await nft.readTables([
+    ['inet', 'neutrino'],
+    ['bridge', 'neutrino'],
+  ]);
+  assert.deepEqual([...state.keys()], ['inet neutrino'], 'a table that does not exist is absent');
+  assert.equal(state.get('inet neutrino')?.schema, 1);
+  assert.deepEqual([...(state.get('inet neutrino')?.chains ?? [])], ['raw']);
+  const args = calls.map((c) => c.args.slice(4).join(' '));
+  assert.ok(
+    args.includes('-j list sets table inet neutrino') &&
+      args.includes('-j list chains inet') &&
+      args.includes('-j list maps inet'),
+  );
+  assert.ok(
+    !args.some((a) => a.includes('ruleset') || a.includes('list table ') || a.includes('list tables')),
+    'rules are never listed',
+  );
+  await nft.apply('');
+  const before = calls.length;
+  await nft.apply('add element inet neutrino rg-a-4 { 10.0.0.1 }\n');
+  assert.equal(calls.length, before + 1, 'an empty script runs nothing');
+  assert.deepEqual(calls.at(-1), {
+    file: 'ip',
+    args: ['netns', 'exec', 'h1', 'nft', '-f', '-'],
+    input: 'add element inet neutrino rg-a-4 { 10.0.0.1 }\n',
+  });
+});
+
+test('conntrack: deletes by zone and address or prefix; nothing matched is not an error', async () => {
+  const { run, calls } = fake((c) =>
+    c.args.includes('10.0.0.9')
+      ? { code: 1, stderr: 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n' }
+      : { stderr: '2 flow entries have been deleted.' },
+  );
+  const ct = new Conntrack({ netns: 'h1', run });
+  assert.equal(await ct.delete({ zone: 3, src: '10.0.0.5' }), 2);
+  assert.equal(await ct.delete({ zone: 3, dst: '10.0.0.9' }), 0);
+  await ct.delete({ zone: 3, src: '10.1.0.0/16' });
+  await ct.delete({ src: 'fd00::/64' });
+  assert.deepEqual(
+    calls.map((c) => c.args.slice(3)),
+    [
+      ['conntrack', '-D', '-f', 'ipv4', '-w', '3', '-s', '10.0.0.5'],
+      ['conntrack', '-D', '-f', 'ipv4', '-w', '3', '-d', '10.0.0.9'],
+      ['conntrack', '-D', '-f', 'ipv4', '-w', '3', '-s', '10.1.0.0', '--mask-src', '255.255.0.0'],
+      ['conntrack', '-D', '-f', 'ipv6', '-s', 'fd00::', '--mask-src', 'ffff:ffff:ffff:ffff:0:0:0:0'],
+    ],
+  );
+  await assert.rejects(ct.delete({ zone: 3, src: '10.0.0.1; reboot' }), /CIDR/);
+  await assert.rejects(ct.delete({ zone: 70000, src: '10.0.0.1' }), /integer/);
+  await assert.rejects(ct.delete({}), /without an address/);
 });

@@ -1,8 +1,8 @@
-// The two loops every agent runs, whatever it wires: the state reporter (register with
-// report_state as a call, then heartbeat with casts; a first report that fails is tried again
-// with backoff) and the reconcile loop (runs at once when poked, else every interval, so a missed
-// notification heals within one; with `minGapMs`, pokes arriving while a run is recent wait and
-// are served together by one run).
+// What agents share of their life: the state reporter every agent runs (register with report_state
+// as a call, then heartbeat with casts; a first report that fails is tried again with backoff), and a
+// reconcile loop (runs at once when poked, else every interval, so a missed notification heals within
+// one; with `minGapMs`, pokes arriving while a run is recent wait and are served together by one run)
+// — the DHCP agent's; the L2 agent keeps its own, which also knows firewall-only refreshes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentState } from '../../rpc/contract.js';
 import type { ServerRpcClient } from '../../rpc/index.js';

@@ -5,7 +5,7 @@
 // up for by the next poll, and a restart starts from the server's state, never from scratch.
 import type { AgentState, HostPort, HostState } from '../../rpc/contract.js';
 import { type Listener, listenAgentNotifications, ServerRpcClient, type Transport } from '../../rpc/index.js';
-import { ReconcileLoop, StateReporter } from './agent-loop.js';
+import { StateReporter } from './agent-loop.js';
 
 /** What makes a host match its desired state: Linux bridges, OVS, or nothing (noop). */
 export interface L2Backend {
@@ -13,6 +13,9 @@ export interface L2Backend {
   apply(state: HostState): Promise<Set<string>>;
   /** What report_state carries in `configurations` besides the devices count. */
   configurations(): Record<string, unknown>;
+  /** Only security groups changed (rules, members, address groups): bring the port filtering in
+   * line with `state` without rewiring anything. Without it, such a change is a full reconcile. */
+  refreshFirewall?(state: HostState): Promise<void>;
   /** Calls `changed` when the host changes under the agent (e.g. a tap appears), so it reconciles
    * at once rather than at its next poll. */
   watch?(changed: () => void): void;
@@ -40,12 +43,24 @@ export interface L2AgentOptions {
 export class L2Agent {
   private readonly client: ServerRpcClient;
   private listener?: Listener;
+  private stopped = false;
   private readonly reporter: StateReporter;
-  private readonly loop: ReconcileLoop;
+  private wake?: () => void;
+  private dirty = true;
+  /** Security groups whose rules, and groups or address groups whose addresses, changed since the
+   * last reconcile (a firewall refresh, cheaper than a full reconcile). */
+  private changedRules = new Set<string>();
+  private changedMembers = new Set<string>();
+  /** The last desired state, which a firewall refresh updates in place. */
+  private lastState?: HostState;
   private devices = 0;
+  private loops: Promise<void>[] = [];
   /** Ports reported up at a revision, so a port is not reported again until it changes. */
   private reported = new Map<string, string>();
   private tunnelsSynced = false;
+  /** Counts completed reconciliations and firewall refreshes (tests and benchmarks wait on them). */
+  syncs = 0;
+  firewallRefreshes = 0;
 
   constructor(
     private readonly transport: Transport,
@@ -57,12 +72,6 @@ export class L2Agent {
       reportIntervalSec: opts.reportIntervalSec,
       log: opts.log,
     });
-    this.loop = new ReconcileLoop(() => this.reconcile(), { intervalMs: opts.pollingIntervalSec * 1000, log: opts.log });
-  }
-
-  /** Completed reconciliations (tests and benchmarks wait on it). */
-  get syncs(): number {
-    return this.loop.runs;
   }
 
   private log(msg: string): void {
@@ -85,11 +94,15 @@ export class L2Agent {
     const resync = () => this.poke();
     this.listener = await listenAgentNotifications(this.transport, this.opts.host, {
       port_update: resync,
-      port_delete: resync,
+      // A port not on this host going concerns it only through its groups (member_updated).
+      port_delete: ({ port_id }) => {
+        if (!this.lastState || this.lastState.ports.some((p) => p.id === port_id)) this.poke();
+      },
       network_update: resync,
       network_delete: resync,
-      security_groups_rule_updated: resync,
-      security_groups_member_updated: resync,
+      security_groups_rule_updated: ({ security_groups }) => this.groupsChanged(security_groups, []),
+      security_groups_member_updated: ({ security_groups }) => this.groupsChanged([], security_groups),
+      address_groups_updated: ({ address_groups }) => this.groupsChanged([], address_groups),
       add_fdb_entries: resync,
       remove_fdb_entries: resync,
       update_fdb_entries: resync,
@@ -104,12 +117,89 @@ export class L2Agent {
     });
     this.backend.watch?.(resync);
     this.reporter.start();
-    this.loop.start();
+    this.loops.push(this.syncLoop());
   }
 
   /** Something changed: reconcile now rather than at the next poll. */
   poke(): void {
-    this.loop.poke();
+    this.dirty = true;
+    this.wake?.();
+  }
+
+  /** Security groups changed: refresh the firewall for those this host uses, ignore the others
+   * (every agent hears every change). */
+  private groupsChanged(rules: string[], members: string[]): void {
+    const s = this.lastState;
+    if (!s || !this.backend.refreshFirewall) {
+      this.poke();
+      return;
+    }
+    let relevant = false;
+    for (const id of rules ?? []) {
+      if (!(id in s.security_groups)) continue;
+      this.changedRules.add(id);
+      relevant = true;
+    }
+    for (const id of members ?? []) {
+      if (!(id in s.sg_member_ips)) continue;
+      this.changedMembers.add(id);
+      relevant = true;
+    }
+    if (relevant) this.wake?.();
+  }
+
+  private async syncLoop(): Promise<void> {
+    while (!this.stopped) {
+      if (this.dirty) {
+        this.dirty = false;
+        this.changedRules.clear();
+        this.changedMembers.clear();
+        try {
+          await this.reconcile();
+        } catch (err) {
+          this.dirty = true;
+          this.log(`reconcile failed: ${(err as Error).message}`);
+        }
+      } else if (this.changedRules.size || this.changedMembers.size) {
+        try {
+          await this.refreshFirewall();
+        } catch (err) {
+          this.dirty = true;
+          this.log(`security group refresh failed: ${(err as Error).message}`);
+        }
+      }
+      if (this.stopped) return;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.opts.pollingIntervalSec * 1000);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        if (this.dirty || this.changedRules.size || this.changedMembers.size) this.wake();
+      });
+      this.wake = undefined;
+      // Polling: every interval reconciles, so a missed notification heals within one; a
+      // security group change alone is a firewall refresh.
+      if (!this.changedRules.size && !this.changedMembers.size) this.dirty = true;
+    }
+  }
+
+  /** Fetches what changed of the groups in question and has the backend refresh the firewall. */
+  private async refreshFirewall(): Promise<void> {
+    const s = this.lastState as HostState;
+    const rules = [...this.changedRules];
+    const members = [...this.changedMembers];
+    this.changedRules.clear();
+    this.changedMembers.clear();
+    const info = await this.client.getSecurityGroupInfo(rules, members);
+    const next: HostState = {
+      ...s,
+      security_groups: { ...s.security_groups, ...info.security_groups },
+      sg_member_ips: { ...s.sg_member_ips, ...info.sg_member_ips },
+    };
+    await this.backend.refreshFirewall?.(next);
+    this.lastState = next;
+    this.firewallRefreshes++;
   }
 
   /** Announces this host's tunnel endpoint and learns the others (once; notifications follow). */
@@ -131,6 +221,7 @@ export class L2Agent {
     await this.syncTunnels();
     const state = await this.client.getHostState();
     const wired = await this.backend.apply(state);
+    this.lastState = state;
     this.devices = state.ports.length;
     const up: string[] = [];
     const down: string[] = [];
@@ -150,14 +241,17 @@ export class L2Agent {
     if (up.length || down.length) {
       const r = await this.client.updateDeviceList(up, down);
       for (const p of state.ports) if (r.devices_up.includes(p.id)) this.reported.set(p.id, key(p));
-      if (r.failed_devices_up.length || r.failed_devices_down.length) this.poke();
+      if (r.failed_devices_up.length || r.failed_devices_down.length) this.dirty = true;
     }
-    if (this.loop.runs === 0) this.log(`first reconcile done: ${state.ports.length} ports on this host`);
+    this.syncs++;
+    if (this.syncs === 1) this.log(`first reconcile done: ${state.ports.length} ports on this host`);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
     await this.listener?.stop();
-    await Promise.allSettled([this.reporter.stop(), this.loop.stop()]);
+    await Promise.allSettled([...this.loops, this.reporter.stop()]);
     await this.backend.close?.();
   }
 }

@@ -1,16 +1,17 @@
 // The Linux bridge L2 backend: makes a host (or a namespace standing in for one) match its desired
-// state. Each apply reads the kernel (links, FDB, the anti-spoofing table's hash), plans the
-// difference (plan.ts) and applies it: the nft table first (a tap is never on a bridge without its
-// port's filter), then one `ip -batch`, then one `bridge -batch` for the l2population entries.
+// state. Each apply reads the kernel (links, FDB), plans the difference (plan.ts) and applies it:
+// the firewall first (port security and security groups, src/agents/firewall: a tap is never on a
+// bridge without its port's filter), then one `ip -batch`, then one `bridge -batch` for the
+// l2population entries.
 // A failed line is logged and retried by the next reconcile; the ports reported wired are read
 // back from the kernel afterwards. watch() follows `ip monitor link`, so a new tap is wired at once
 // rather than at the next poll.
 import type { HostState } from '../../rpc/contract.js';
-import { Bridge, Ip, LinkMonitor, Nft, type Runner } from '../../system/index.js';
+import { Bridge, Ip, LinkMonitor, type Runner } from '../../system/index.js';
 import type { L2Backend } from '../common/l2-agent.js';
-import { antispoofRuleset, NFT_FAMILY, NFT_TABLE } from './antispoof.js';
+import { createFirewallDriver, type FirewallDriver, type FirewallPort } from '../firewall/index.js';
 import { tapName } from './names.js';
-import { type LinuxBridgeOptions, plan, wiredPorts } from './plan.js';
+import { type LinuxBridgeOptions, type NetworkPlan, plan, wiredPorts } from './plan.js';
 
 /** The agent_type Neutron's Linux bridge agent reports, which ML2's linuxbridge driver binds to. */
 export const AGENT_TYPE_LINUXBRIDGE = 'Linux bridge agent';
@@ -18,8 +19,12 @@ export const AGENT_TYPE_LINUXBRIDGE = 'Linux bridge agent';
 export interface LinuxBridgeBackendOptions extends LinuxBridgeOptions {
   /** Act inside this network namespace (a simulated host); '' or undefined = this host. */
   namespace?: string;
-  /** Port security with nftables ([securitygroup] enable_security_group). */
+  /** Port security and security groups ([securitygroup] enable_security_group); false = noop. */
   enableSecurityGroup: boolean;
+  /** [securitygroup] firewall_driver (default nftables); see src/agents/firewall/index.ts. */
+  firewallDriver?: string;
+  /** A driver instance instead (tests). */
+  firewall?: FirewallDriver;
   /** What report_state carries in `configurations`. */
   configurations: Record<string, unknown>;
   log?: (msg: string) => void;
@@ -37,7 +42,9 @@ export interface ApplyStats {
 export class LinuxBridgeBackend implements L2Backend {
   private readonly ip: Ip;
   private readonly bridge: Bridge;
-  private readonly nft: Nft;
+  readonly firewall: FirewallDriver;
+  /** The ports the firewall was last given (a security-group refresh reuses them). */
+  private firewallPorts: FirewallPort[] = [];
   private reportedProblems = new Set<string>();
   private monitor?: LinkMonitor;
   /** The taps of the ports in the last desired state (the ones a link event is worth a reconcile for). */
@@ -48,7 +55,13 @@ export class LinuxBridgeBackend implements L2Backend {
     const tool = { netns: o.namespace, run: o.run };
     this.ip = new Ip(tool);
     this.bridge = new Bridge(tool);
-    this.nft = new Nft(tool);
+    this.firewall =
+      o.firewall ??
+      createFirewallDriver(o.firewallDriver ?? 'nftables', o.enableSecurityGroup, {
+        namespace: o.namespace,
+        run: o.run,
+        log: (m) => this.log(m),
+      });
   }
 
   private log(msg: string): void {
@@ -58,10 +71,9 @@ export class LinuxBridgeBackend implements L2Backend {
   async apply(state: HostState): Promise<Set<string>> {
     // The three reads are independent: run them side by side (each is a process spawn).
     const multicast = !this.o.l2Population && this.o.enableVxlan && !!this.o.localIp;
-    const [links, fdb, nftHash, addrs] = await Promise.all([
+    const [links, fdb, addrs] = await Promise.all([
       this.ip.links(),
       this.o.l2Population ? this.bridge.fdb() : Promise.resolve([]),
-      this.o.enableSecurityGroup ? this.nft.tableComment(NFT_FAMILY, NFT_TABLE).catch((err: Error) => err) : undefined,
       multicast ? this.ip.addresses() : Promise.resolve([]),
     ]);
     const vtepDevice = addrs.find((a) => a.addr_info.some((i) => i.local === this.o.localIp))?.ifname;
@@ -70,15 +82,12 @@ export class LinuxBridgeBackend implements L2Backend {
     const problems = [...p.problems.values()];
     let nftOk = true;
     let nftApplied = false;
-    if (this.o.enableSecurityGroup) {
-      const ports = [...p.networks.values()].flatMap((n) => n.ports);
-      try {
-        if (nftHash instanceof Error) throw nftHash;
-        nftApplied = await this.applyAntispoof(ports, nftHash);
-      } catch (err) {
-        nftOk = false;
-        problems.push(`port security (nftables): ${(err as Error).message}`);
-      }
+    this.firewallPorts = firewallPorts(p.networks);
+    try {
+      nftApplied = (await this.firewall.apply({ ...state, ports: this.firewallPorts })).changed;
+    } catch (err) {
+      nftOk = false;
+      problems.push(`port security (${this.firewall.name}): ${(err as Error).message}`);
     }
     let ipError = '';
     try {
@@ -114,17 +123,11 @@ export class LinuxBridgeBackend implements L2Backend {
     return wired;
   }
 
-  /** Replaces the anti-spoofing table when its content changed; returns whether it did. */
-  private async applyAntispoof(ports: HostState['ports'], current: string | undefined): Promise<boolean> {
-    const { body, hash } = antispoofRuleset(ports);
-    if (!body) {
-      if (current === undefined) return false;
-      await this.nft.deleteTable(NFT_FAMILY, NFT_TABLE);
-      return true;
-    }
-    if (current === hash) return false;
-    await this.nft.replaceTable(NFT_FAMILY, NFT_TABLE, body, hash);
-    return true;
+  /** Security groups changed (rules, members, address groups) and nothing else: only the
+   * firewall is brought in line, for the ports of the last apply. */
+  async refreshFirewall(state: HostState): Promise<void> {
+    const r = await this.firewall.apply({ ...state, ports: this.firewallPorts }, { refresh: true });
+    this.last = { ...this.last, nftApplied: r.changed };
   }
 
   /** Each problem logged once while it lasts. */
@@ -155,4 +158,21 @@ export class LinuxBridgeBackend implements L2Backend {
   async close(): Promise<void> {
     await this.monitor?.stop();
   }
+}
+
+/** The ports of the planned networks as the firewall sees them: a tap on its network's bridge. */
+function firewallPorts(networks: Map<string, NetworkPlan>): FirewallPort[] {
+  return [...networks.values()].flatMap((n) =>
+    n.ports.map((p) => ({
+      id: p.id,
+      device: tapName(p.id),
+      bridge: n.bridge,
+      network_id: p.network_id,
+      mac_address: p.mac_address,
+      fixed_ips: p.fixed_ips.map((f) => f.ip_address),
+      allowed_address_pairs: p.allowed_address_pairs,
+      port_security_enabled: p.port_security_enabled,
+      security_groups: p.security_groups,
+    })),
+  );
 }

@@ -17,6 +17,7 @@
 import { isIPv4 } from 'node:net';
 import type { HostPort, HostState, SecurityGroupRule } from '../../rpc/contract.js';
 import { valid } from '../../system/index.js';
+import { protocolNumber } from '../firewall/rules.js';
 import { INT } from './names.js';
 
 /** A port on this host the firewall sees: its OpenFlow number and local VLAN. */
@@ -32,44 +33,8 @@ const ACCEPT_NORMAL = 94;
 const CT_MARK_INVALID = '0x1';
 const zone = 'zone=NXM_NX_REG6[0..15]';
 
-/** neutron-lib's IP_PROTOCOL_MAP (names a rule's protocol may have). */
-const PROTOCOLS: Record<string, number> = {
-  ah: 51,
-  dccp: 33,
-  egp: 8,
-  esp: 50,
-  gre: 47,
-  hopopt: 0,
-  icmp: 1,
-  igmp: 2,
-  ip: 0,
-  ipip: 4,
-  'ipv6-encap': 41,
-  'ipv6-frag': 44,
-  'ipv6-icmp': 58,
-  icmpv6: 58,
-  'ipv6-nonxt': 59,
-  'ipv6-opts': 60,
-  'ipv6-route': 43,
-  ospf: 89,
-  pgm: 113,
-  rsvp: 46,
-  sctp: 132,
-  tcp: 6,
-  udp: 17,
-  udplite: 136,
-  vrrp: 112,
-};
-
-/** The protocol number of a rule; null for any ('icmp' under IPv6 is ICMPv6, as in Neutron). */
-export function protocolNumber(protocol: string | null, ethertype: 'IPv4' | 'IPv6'): number | null {
-  if (protocol === null || protocol === '' || protocol === 'any') return null;
-  const p = protocol.toLowerCase();
-  let n = /^\d{1,3}$/.test(p) ? Number(p) : PROTOCOLS[p];
-  if (n === undefined || n > 255) throw new Error(`unknown protocol ${JSON.stringify(protocol)}`);
-  if (n === 1 && ethertype === 'IPv6') n = 58;
-  return n === 0 ? null : n;
-}
+// A rule's protocol is read as on Linux bridge hosts (src/agents/firewall/rules.ts): one meaning for both agents.
+export { protocolNumber };
 
 /** A port range as value/mask pairs covering exactly [min, max] (Neutron's port_rule_masking). */
 export function portMasks(min: number, max: number): string[] {

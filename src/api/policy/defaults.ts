@@ -26,6 +26,7 @@ export const BASE_RULES: Record<string, string> = {
   external: 'field:networks:router:external=True',
   shared_subnetpools: 'field:subnetpools:shared=True',
   shared_address_scopes: 'field:address_scopes:shared=True',
+  shared_address_groups: 'field:address_groups:shared=True',
   network_device: 'field:port:device_owner=~^network:',
   default: 'rule:admin_or_owner',
 };
@@ -76,6 +77,10 @@ export const RESOURCE_RULES: Record<string, string> = {
 
   ...owned('security_group'),
   ...owned('security_group_rule'),
+
+  ...owned('address_group', `(${AR}) or rule:shared_address_groups`),
+  add_addresses_address_group: AM,
+  remove_addresses_address_group: AM,
 
   // Agents belong to no project: admins only. Availability zones: anyone with a role.
   create_agent: ADMIN,

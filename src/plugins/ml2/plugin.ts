@@ -4,19 +4,12 @@
 import { EventEmitter } from 'node:events';
 import type { DB } from '../../db/connection.js';
 import type { Store } from '../../db/store.js';
-import type {
-  AgentStatus,
-  DeviceDetailsReply,
-  HostNetwork,
-  HostPort,
-  HostSecurityGroup,
-  HostState,
-  SecurityGroupRule,
-} from '../../rpc/contract.js';
+import type { AgentStatus, DeviceDetailsReply, HostNetwork, HostPort, HostState } from '../../rpc/contract.js';
 import type { AgentNotifier, Ml2RpcHandlers } from '../../rpc/index.js';
 import { AGENT_TYPE, type AgentService } from '../agents/agents.js';
 import type { NetworkService } from '../core/networks.js';
 import type { PortService } from '../core/ports.js';
+import { securityGroupInfo } from '../security-groups/agent-info.js';
 import { type Dict, transaction } from '../service.js';
 import { type BoundPort, boundPorts, TUNNEL_TYPES } from './host-ports.js';
 import { fdbOfNetworks, type L2PopulationDriver } from './l2population.js';
@@ -27,6 +20,15 @@ import { completeBlock, ENTITY_DHCP, ENTITY_L2, isBlocked, lockPort, removeBlock
 import { segmentsOf } from './segments-db.js';
 
 export const L2_AGENT_TYPES: string[] = [AGENT_TYPE.LINUXBRIDGE, AGENT_TYPE.OVS];
+
+/** Ports whose changes are no security group member change (neutron-lib's DHCP and router
+ * interface owners). */
+const MEMBERLESS_OWNERS = [
+  'network:dhcp',
+  'network:router_interface',
+  'network:ha_router_replicated_interface',
+  'network:router_interface_distributed',
+];
 
 /** A port's status changed (what Nova hears as network-vif-plugged / -unplugged). */
 export interface PortStatusEvent {
@@ -85,6 +87,20 @@ export class Ml2Plugin {
     fn().catch((err) => this.deps.log?.error({ err, id }, `ML2 ${what} failed after commit`));
   }
 
+  /** security_groups_member_updated for the groups of `ports` (Neutron's SG notifier mixin: not
+   * for DHCP and router interface ports, whose addresses no group's members include). */
+  private notifyMembers(ports: Dict[]): void {
+    const groups = new Set<string>();
+    for (const p of ports) {
+      if (MEMBERLESS_OWNERS.includes(p.device_owner as string)) continue;
+      for (const g of (p.security_groups as string[] | undefined) ?? []) groups.add(g);
+    }
+    if (groups.size === 0) return;
+    this.safely('security_groups_member_updated notification', [...groups], async () => {
+      await this.deps.notifier()?.securityGroupsMemberUpdated([...groups]);
+    });
+  }
+
   async portsCreated(ports: Dict[]): Promise<void> {
     for (const port of ports) {
       try {
@@ -96,6 +112,7 @@ export class Ml2Plugin {
       }
       if (isBound(port)) this.safely('port_update notification', port.id, () => this.notifyPort(port));
     }
+    this.notifyMembers(ports);
   }
 
   async portUpdated(before: Dict, after: Dict): Promise<void> {
@@ -103,6 +120,15 @@ export class Ml2Plugin {
     const moved = before[HOST] !== after[HOST] || (isBound(before) && !isBound(after));
     if (moved && isBound(before)) this.safely('l2population withdraw', before.id, () => this.withdraw(before));
     if (isBound(after) || isBound(before)) this.safely('port_update notification', after.id, () => this.notifyPort(after));
+    const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+    const groups = (p: Dict) => [...((p.security_groups as string[] | undefined) ?? [])].sort();
+    if (!same(groups(before), groups(after))) this.notifyMembers([before, after]);
+    else if (
+      !same(before.fixed_ips, after.fixed_ips) ||
+      !same(before.allowed_address_pairs, after.allowed_address_pairs) ||
+      before.mac_address !== after.mac_address
+    )
+      this.notifyMembers([after]);
   }
 
   async portDeleted(port: Dict): Promise<void> {
@@ -111,6 +137,7 @@ export class Ml2Plugin {
     this.safely('port_delete notification', port.id, async () => {
       await this.deps.notifier()?.portDelete(port.id as string, port.network_id as string);
     });
+    this.notifyMembers([port]);
   }
 
   async networkUpdated(_before: Dict, after: Dict): Promise<void> {
@@ -320,67 +347,10 @@ export class Ml2Plugin {
       router_external: Boolean(n['router:external']),
     }));
     const groupIds = [...new Set(hostPorts.flatMap((p) => p.security_groups))];
-    const { groups, memberIps } = await this.securityGroups(db, groupIds);
+    const { groups, memberIps } = await securityGroupInfo(db, groupIds);
     const tunnelNets = [...new Set(bound.filter((b) => TUNNEL_TYPES.includes(b.network_type)).map((b) => b.network_id))];
     const fdb = this.deps.l2pop ? await fdbOfNetworks(db, tunnelNets, host, await this.l2Agents(db)) : {};
     return { host, ports: hostPorts, networks: hostNetworks, security_groups: groups, sg_member_ips: memberIps, fdb };
-  }
-
-  private async securityGroups(
-    db: DB,
-    ids: string[],
-  ): Promise<{ groups: Record<string, HostSecurityGroup>; memberIps: HostState['sg_member_ips'] }> {
-    const groups: Record<string, HostSecurityGroup> = {};
-    const memberIps: HostState['sg_member_ips'] = {};
-    if (ids.length === 0) return { groups, memberIps };
-    const rows = await db
-      .selectFrom('securitygroups')
-      .select(['id', 'stateful', 'revision_number'])
-      .where('id', 'in', ids)
-      .execute();
-    for (const r of rows) {
-      groups[r.id as string] = {
-        id: r.id as string,
-        stateful: Boolean(r.stateful),
-        revision_number: Number(r.revision_number),
-        rules: [],
-      };
-    }
-    const rules = await db
-      .selectFrom('securitygrouprules')
-      .selectAll()
-      .where('security_group_id', 'in', ids)
-      .orderBy('id')
-      .execute();
-    const remotes = new Set<string>();
-    for (const r of rules) {
-      const rule: SecurityGroupRule = {
-        id: r.id as string,
-        direction: r.direction as SecurityGroupRule['direction'],
-        ethertype: r.ethertype as SecurityGroupRule['ethertype'],
-        protocol: (r.protocol as string | null) ?? null,
-        port_range_min: (r.port_range_min as number | null) ?? null,
-        port_range_max: (r.port_range_max as number | null) ?? null,
-        remote_ip_prefix: (r.remote_ip_prefix as string | null) ?? null,
-        remote_group_id: (r.remote_group_id as string | null) ?? null,
-      };
-      groups[r.security_group_id as string]?.rules.push(rule);
-      if (rule.remote_group_id) remotes.add(rule.remote_group_id);
-    }
-    if (remotes.size) {
-      const members = await db
-        .selectFrom('securitygroupportbindings')
-        .innerJoin('ipallocations', 'ipallocations.port_id', 'securitygroupportbindings.port_id')
-        .select(['securitygroupportbindings.security_group_id as sg', 'ipallocations.ip_address as ip'])
-        .where('securitygroupportbindings.security_group_id', 'in', [...remotes])
-        .execute();
-      for (const id of remotes) memberIps[id] = { IPv4: [], IPv6: [] };
-      for (const m of members) {
-        const ip = m.ip as string;
-        memberIps[m.sg as string][ip.includes(':') ? 'IPv6' : 'IPv4'].push(ip);
-      }
-    }
-    return { groups, memberIps };
   }
 
   private async deviceDetails(host: string, device: string): Promise<DeviceDetailsReply> {
@@ -444,6 +414,10 @@ export class Ml2Plugin {
         return status as AgentStatus;
       },
       get_host_state: ({ host }) => this.hostState(host),
+      get_security_group_info: async ({ security_groups, remote_groups }) => {
+        const { groups, memberIps } = await securityGroupInfo(this.db, security_groups, remote_groups);
+        return { security_groups: groups, sg_member_ips: memberIps };
+      },
       get_devices_details_list: async ({ host, devices }) => {
         const out: DeviceDetailsReply[] = [];
         for (const d of devices) out.push(await this.deviceDetails(host, d));

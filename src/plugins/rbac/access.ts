@@ -6,7 +6,7 @@ import type { DB } from '../../db/connection.js';
 import type { EB, Store } from '../../db/store.js';
 import type { Context } from '../context.js';
 
-export type RbacObjectType = 'network' | 'subnetpool' | 'address_scope' | 'security_group';
+export type RbacObjectType = 'network' | 'subnetpool' | 'address_scope' | 'security_group' | 'address_group';
 export const ACCESS_SHARED = 'access_as_shared';
 export const ACCESS_EXTERNAL = 'access_as_external';
 export const WILDCARD = '*';
@@ -120,12 +120,13 @@ const TABLES: Record<RbacObjectType, string> = {
   subnetpool: 'subnetpools',
   address_scope: 'address_scopes',
   security_group: 'securitygroups',
+  address_group: 'address_groups',
 };
 
 /** Brings the summary columns in line with the policies: `shared` = a '*' access_as_shared
  * policy exists; a network's `router_external` = any access_as_external policy exists. */
 export async function syncFlags(db: DB, store: Store, type: RbacObjectType, objectId: string): Promise<void> {
-  if (type === 'security_group') return;
+  if (type === 'security_group' || type === 'address_group') return;
   const all = await policiesOf(db, type, objectId);
   const row: Record<string, unknown> = {
     shared: store.bool(all.some((p) => p.action === ACCESS_SHARED && p.target_tenant === WILDCARD)),
@@ -166,6 +167,17 @@ export async function boundProjects(db: DB, type: RbacObjectType, action: string
           .select('ports.project_id as project_id')
           .distinct()
           .where('securitygroupportbindings.security_group_id', '=', objectId)
+          .execute(),
+      );
+      break;
+    case 'address_group':
+      // Neutron's AddressGroup.get_bound_project_ids: the projects of rules naming it.
+      add(
+        await db
+          .selectFrom('securitygrouprules')
+          .select('project_id')
+          .distinct()
+          .where('remote_address_group_id', '=', objectId)
           .execute(),
       );
       break;

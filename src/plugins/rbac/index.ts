@@ -8,6 +8,7 @@ const SHAREABLE: Record<string, string> = {
   subnetpool: 'subnetpools',
   address_scope: 'address_scopes',
   security_group: 'security_groups',
+  address_group: 'address_groups',
 };
 
 export function createRbacServices(

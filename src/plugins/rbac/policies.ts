@@ -94,7 +94,13 @@ export class RbacPolicyService extends BaseService {
     const action = item.action as string;
     const valid = RBAC_ACTIONS[type] ?? [];
     if (!valid.includes(action)) {
-      throw invalidInput(`Invalid action ${action} for object type ${type}. Valid actions: ${valid.join(', ')}`);
+      // Neutron's InvalidActionForType (an InvalidInput), with the actions as a Python tuple.
+      const tuple = `(${valid.map((a) => `'${a}'`).join(', ')}${valid.length === 1 ? ',' : ''})`;
+      throw new NeutronError(
+        'InvalidActionForType',
+        400,
+        `Invalid action '${action}' for object type '${type}'. Valid actions: ${tuple}`,
+      );
     }
     this.checkWildcard(ctx, item.target_tenant, 'create');
     const obj = await this.target(db, ctx, type, item.object_id as string);

@@ -1,5 +1,7 @@
 // Security groups: one `default` group per project, made on first need with Neutron's four
 // rules; new groups get the two egress rules; a group in use or a project's default cannot go.
+// Agents hear security_groups_rule_updated when a group's statefulness changes, or when deleting
+// it takes away other groups' rules that named it.
 import { randomUUID } from 'node:crypto';
 import { NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
@@ -14,6 +16,8 @@ export class SecurityGroupService extends BaseService {
   protected notFoundType = 'SecurityGroup';
   protected notFoundLabel = 'Security group';
   rules!: SecurityGroupRuleService;
+  /** Groups whose rules a delete took away (rules naming the deleted group), for afterDelete. */
+  private readonly affected = new WeakMap<Dict, string[]>();
 
   protected override readonly rbacType = 'security_group' as const;
 
@@ -121,11 +125,31 @@ export class SecurityGroupService extends BaseService {
       throw new NeutronError('SecurityGroupCannotRemoveDefault', 409, 'Removing default security group not allowed.');
     }
     if (await this.inUse(db, id)) throw new NeutronError('SecurityGroupInUse', 409, `Security Group ${id} in use.`);
+    const naming = await db
+      .selectFrom('securitygrouprules')
+      .select('security_group_id')
+      .distinct()
+      .where('remote_group_id', '=', id)
+      .where('security_group_id', '!=', id)
+      .execute();
+    this.affected.set(
+      obj,
+      naming.map((r) => r.security_group_id as string),
+    );
     await db.deleteFrom('default_security_groups').where('security_group_id', '=', id).execute();
     await db.deleteFrom('securitygrouprules').where('security_group_id', '=', id).execute();
     await db.deleteFrom('securitygrouprules').where('remote_group_id', '=', id).execute();
     await deletePoliciesOf(db, 'security_group', id);
     await super.deleteOne(db, ctx, obj);
+  }
+
+  protected override async afterUpdate(before: Dict, after: Dict): Promise<void> {
+    if (before.stateful !== after.stateful) this.rules.notify?.([after.id as string]);
+  }
+
+  protected override async afterDelete(deleted: Dict): Promise<void> {
+    const groups = this.affected.get(deleted) ?? [];
+    if (groups.length) this.rules.notify?.(groups);
   }
 
   /** Groups of many ports at once: port id → group ids. */

@@ -27,9 +27,19 @@ export class PortSecurityGroups implements PortExtension {
       ),
   };
 
+  /** The named groups, each visible to the caller, all stateful or all stateless (Neutron's
+   * _validate_sgs_for_port). */
   private async checkVisible(db: DB, ctx: Context, ids: string[]): Promise<string[]> {
     const unique = [...new Set(ids)];
-    for (const id of unique) await this.groups.visible(db, ctx, id);
+    const stateful = new Set<boolean>();
+    for (const id of unique) stateful.add(Boolean((await this.groups.visible(db, ctx, id)).stateful));
+    if (stateful.size > 1) {
+      throw new NeutronError(
+        'SecurityGroupConflict',
+        409,
+        'Error Cannot apply both stateful and stateless security groups on the same port at the same time while attempting the operation.',
+      );
+    }
     return unique;
   }
 

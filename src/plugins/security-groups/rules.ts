@@ -1,5 +1,6 @@
 // Security group rules: Neutron's consistency checks (ports need a protocol that has ports,
-// ICMP type/code ranges, ethertype against prefix, one remote only) and no duplicates.
+// ICMP type/code ranges, ethertype against prefix, one remote only) and no duplicates. Agents
+// hear security_groups_rule_updated for the groups whose rules changed.
 import { randomUUID } from 'node:crypto';
 import { NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
@@ -8,7 +9,13 @@ import { canonicalCidr, parseCidr } from '../../ipam/address.js';
 import { SG_PROTOCOLS } from '../../validation/security-group-converters.js';
 import type { Context } from '../context.js';
 import { BaseService, type Dict } from '../service.js';
-import type { SecurityGroupService } from './groups.js';
+
+/** What rules need of the services of the groups they belong to and name (wired in index.ts;
+ * the groups' service uses the rules', never the other way round). */
+export interface RuleParents {
+  readonly def: BaseService['def'];
+  visible(db: DB, ctx: Context, id: string): Promise<Dict>;
+}
 
 const PORT_PROTOCOLS = ['tcp', 'udp', 'dccp', 'sctp', 'udplite', '6', '17', '33', '132', '136'];
 const ICMP_PROTOCOLS = ['icmp', 'icmpv6', 'ipv6-icmp', '1', '58'];
@@ -37,7 +44,10 @@ const protoKey = (p: unknown) => (p === null || p === undefined ? null : (SG_PRO
 export class SecurityGroupRuleService extends BaseService {
   protected notFoundType = 'SecurityGroupRule';
   protected notFoundLabel = 'Security group rule';
-  groups!: SecurityGroupService;
+  groups!: RuleParents;
+  addressGroups?: RuleParents;
+  /** Tells agents these groups' rules changed (set when the server is assembled). */
+  notify?: (groupIds: string[]) => void;
 
   protected override scope(ctx: Context) {
     if (ctx.isAdmin) return undefined;
@@ -118,6 +128,7 @@ export class SecurityGroupRuleService extends BaseService {
       port_range_max: null,
       remote_ip_prefix: null,
       remote_group_id: null,
+      remote_address_group_id: null,
       created_at: now,
       updated_at: now,
       revision_number: 0,
@@ -131,8 +142,11 @@ export class SecurityGroupRuleService extends BaseService {
     const proto = r.protocol as string | null;
     const min = r.port_range_min as number | null;
     const max = r.port_range_max as number | null;
-    if (r.remote_ip_prefix && r.remote_group_id) {
-      throw bad('SecurityGroupRemoteGroupAndRemoteIpPrefix', 'Only remote_ip_prefix or remote_group_id may be provided.');
+    if ([r.remote_ip_prefix, r.remote_group_id, r.remote_address_group_id].filter((x) => x).length > 1) {
+      throw bad(
+        'SecurityGroupMultipleRemoteEntites',
+        'Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided.',
+      );
     }
     if (r.remote_ip_prefix) {
       const c = parseCidr(r.remote_ip_prefix as string);
@@ -185,8 +199,12 @@ export class SecurityGroupRuleService extends BaseService {
 
   protected async createOne(db: DB, ctx: Context, item: Dict): Promise<string> {
     const group = await this.groups.visible(db, ctx, item.security_group_id as string);
-    if (item.remote_group_id) await this.groups.visible(db, ctx, item.remote_group_id as string);
     this.checkRule(item);
+    if (item.remote_group_id) await this.groups.visible(db, ctx, item.remote_group_id as string);
+    if (item.remote_address_group_id) {
+      if (!this.addressGroups) throw bad('InvalidInput', 'Address groups are not enabled.');
+      await this.addressGroups.visible(db, ctx, item.remote_address_group_id as string);
+    }
     const norm = (p: unknown) => (typeof p === 'string' ? canonicalCidr(p) : null);
     const existing = await db
       .selectFrom('securitygrouprules')
@@ -201,7 +219,8 @@ export class SecurityGroupRuleService extends BaseService {
         (e.port_range_min ?? null) === (item.port_range_min ?? null) &&
         (e.port_range_max ?? null) === (item.port_range_max ?? null) &&
         norm(e.remote_ip_prefix) === norm(item.remote_ip_prefix) &&
-        (e.remote_group_id ?? null) === (item.remote_group_id ?? null),
+        (e.remote_group_id ?? null) === (item.remote_group_id ?? null) &&
+        (e.remote_address_group_id ?? null) === (item.remote_address_group_id ?? null),
     );
     if (dup) throw new NeutronError('SecurityGroupRuleExists', 409, `Security group rule already exists. Rule id is ${dup.id}.`);
     const obj = this.newObject(item);
@@ -213,5 +232,13 @@ export class SecurityGroupRuleService extends BaseService {
   protected override async deleteOne(db: DB, ctx: Context, obj: Dict): Promise<void> {
     await super.deleteOne(db, ctx, obj);
     await this.store.bumpRevision(db, this.groups.def, obj.security_group_id as string);
+  }
+
+  protected override async afterCreate(created: Dict[]): Promise<void> {
+    this.notify?.([...new Set(created.map((r) => r.security_group_id as string))]);
+  }
+
+  protected override async afterDelete(deleted: Dict): Promise<void> {
+    this.notify?.([deleted.security_group_id as string]);
   }
 }
