@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Authenticator, NoAuth } from './api/auth.js';
 import { KeystoneAuth } from './api/keystone.js';
 import { Policy, PolicyFileError } from './api/policy/enforcer.js';
+import { registerDhcpAgentScheduler } from './api/routes/dhcp-agent-scheduler.js';
 import { registerIpAvailability } from './api/routes/ip-availability.js';
 import { registerL3 } from './api/routes/l3.js';
 import { registerQuotas } from './api/routes/quotas.js';
@@ -20,6 +21,7 @@ import type { NetworkService } from './plugins/core/networks.js';
 import type { PortService } from './plugins/core/ports.js';
 import { coreSettings } from './plugins/core/settings.js';
 import type { SubnetService } from './plugins/core/subnets.js';
+import { createDhcp, type Dhcp } from './plugins/dhcp/index.js';
 import { IpAvailabilityService } from './plugins/ip-availability/index.js';
 import { createL3, type L3Plugin } from './plugins/l3/index.js';
 import { ml2Config } from './plugins/ml2/config.js';
@@ -30,6 +32,7 @@ import { QuotaService, quotaDefaults } from './plugins/quotas/index.js';
 import { createRbacServices } from './plugins/rbac/index.js';
 import { createSecurityGroupServices } from './plugins/security-groups/index.js';
 import { BaseService } from './plugins/service.js';
+import { EXTENSIONS } from './resources/extensions.js';
 import { buildRegistry, type Registry } from './resources/registry.js';
 import type { ResourceDef } from './resources/types.js';
 import { AgentNotifier, openTransport, type RpcLogger, serveAgentRpc, serveL3PluginRpc, type Transport } from './rpc/index.js';
@@ -45,6 +48,8 @@ export interface Neutrino {
   ml2: Ml2Plugin;
   /** Routers and floating IPs: the L3 agents' RPC handlers and the scheduler. */
   l3: L3Plugin;
+  /** The DHCP agent scheduler and its RPC; undefined with enable_traditional_dhcp = false. */
+  dhcp?: Dhcp;
   /** The bus agents reach this server on (in-process agents attach to it). */
   transport: Transport;
   close(): Promise<void>;
@@ -133,7 +138,9 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     else if (!(await isUpToDate(database.db))) {
       throw new ConfigError(NOT_UP_TO_DATE);
     }
-    const registry = buildRegistry();
+    // Without traditional DHCP there is no DHCP agent to schedule (Neutron drops the extension too).
+    const traditionalDhcp = opt.bool(cfg, 'DEFAULT', 'enable_traditional_dhcp');
+    const registry = buildRegistry(EXTENSIONS.filter((e) => traditionalDhcp || e.alias !== 'dhcp_agent_scheduler'));
     const store = new Store(database.db, database.dialect);
     const deps = { store, db: database.db };
     // ML2's type drivers bring their allocation pools in line with the configured ranges.
@@ -177,12 +184,19 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       quotaDefaults((name) => (name in OPTIONS.quotas ? opt.int(cfg, 'quotas', name) : null)),
     );
     for (const service of services.values()) if (service instanceof BaseService) service.quota = quotas;
+    let dhcp: Dhcp | undefined;
+    const def = (collection: string) => registry.byCollection.get(collection) as ResourceDef;
     const app = buildApi({
       policy: loadPolicy(cfg, registry.resources),
       routes: [
         (a, context) => registerQuotas(a, quotas, context),
         (a, context) => registerIpAvailability(a, new IpAvailabilityService(store), context),
         (a, context) => registerL3(a, l3.api, registry, context),
+        (a, context) => {
+          if (!traditionalDhcp) return;
+          const scheduler = () => (dhcp as Dhcp).scheduler;
+          registerDhcpAgentScheduler(a, { scheduler, networks: def('networks'), agents: def('agents') }, context);
+        },
       ],
       registry,
       services,
@@ -208,9 +222,20 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       notifier: () => notifier,
       log: app.log,
     });
+    dhcp = createDhcp(cfg, {
+      store,
+      networks: services.get('networks') as NetworkService,
+      subnets: services.get('subnets') as SubnetService,
+      ports: services.get('ports') as PortService,
+      agents: agentPlugin.agents,
+      ml2,
+      notifier: () => notifier,
+      log: app.log,
+    });
     const transport = await openTransport(url ? cfg : `local://neutrino-${randomUUID()}`, { log: rpcLogger(app.log) });
     notifier = new AgentNotifier(transport);
-    const rpc = await serveAgentRpc(transport, ml2.handlers()).catch(async (err) => {
+    // One listener per topic: ML2's calls and the DHCP agents' share q-plugin, as in Neutron.
+    const rpc = await serveAgentRpc(transport, { ...ml2.handlers(), ...dhcp?.rpc.handlers() }).catch(async (err) => {
       await transport.close();
       throw err;
     });
@@ -220,6 +245,7 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       throw err;
     });
     const stopFailover = l3.start();
+    dhcp?.start();
     return {
       app,
       registry,
@@ -227,11 +253,13 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       agents: agentPlugin.agents,
       ml2,
       l3,
+      dhcp,
       transport,
       close: async () => {
         try {
           stopFailover();
           await app.close();
+          await dhcp?.close();
           await rpc.stop();
           await l3Rpc.stop();
         } finally {

@@ -3,14 +3,16 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { L2Agent, type L2Backend } from '../agents/common/l2-agent.js';
+import { type InterfaceDriver, OvsVethInterfaceDriver, VethInterfaceDriver } from '../agents/common/interface.js';
+import { L2Agent, type L2AgentOptions, type L2Backend } from '../agents/common/l2-agent.js';
+import { DhcpAgent, type DhcpAgentOptions } from '../agents/dhcp/agent.js';
 import { FirewallDriverError, firewallKind } from '../agents/firewall/index.js';
 import { LinuxBridgeBackend, type LinuxBridgeBackendOptions } from '../agents/linuxbridge/backend.js';
 import { NoopBackend } from '../agents/noop/backend.js';
 import { AGENT_TYPE_OVS, OvsBackend, type OvsBackendOptions } from '../agents/openvswitch/backend.js';
 import { TUNNEL_TYPES } from '../agents/openvswitch/names.js';
 import { type Config, ConfigError, opt } from '../config/load.js';
-import { openTransport, stderrLogger } from '../rpc/index.js';
+import { openTransport, stderrLogger, type Transport } from '../rpc/index.js';
 
 const AGENT_TYPE_LINUXBRIDGE = 'Linux bridge agent';
 
@@ -42,12 +44,17 @@ export function agentHost(cfg: Config): string {
   return opt.strOrNull(cfg, 'DEFAULT', 'host') ?? hostname();
 }
 
-/** Runs an L2 agent with `backend` until SIGINT/SIGTERM. */
-async function runL2Agent(
+/** An agent that starts and stops (L2, DHCP …). */
+export interface RunnableAgent {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Runs the agent `make` builds on the configured bus until SIGINT/SIGTERM. */
+async function runAgent(
   cfg: Config,
   binary: string,
-  backend: (log: (msg: string) => void) => L2Backend,
-  agentType = AGENT_TYPE_LINUXBRIDGE,
+  make: (transport: Transport, log: (msg: string) => void) => RunnableAgent,
 ): Promise<void> {
   if (!opt.strOrNull(cfg, 'DEFAULT', 'transport_url')) {
     throw new ConfigError(
@@ -56,15 +63,7 @@ async function runL2Agent(
   }
   const log = (msg: string) => process.stderr.write(`${binary}: ${msg}\n`);
   const transport = await openTransport(cfg, { log: stderrLogger });
-  const agent = new L2Agent(transport, backend(log), {
-    host: agentHost(cfg),
-    agentType,
-    binary,
-    reportIntervalSec: opt.int(cfg, 'agent', 'report_interval'),
-    pollingIntervalSec: opt.int(cfg, 'agent', 'polling_interval'),
-    availabilityZone: opt.str(cfg, 'agent', 'availability_zone'),
-    log,
-  });
+  const agent = make(transport, log);
   await agent.start();
   log(`running on host ${agentHost(cfg)}`);
   const stop = async () => {
@@ -74,6 +73,115 @@ async function runL2Agent(
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** Runs an L2 agent with `backend` until SIGINT/SIGTERM. */
+function runL2Agent(
+  cfg: Config,
+  binary: string,
+  backend: (log: (msg: string) => void) => L2Backend,
+  agentType = AGENT_TYPE_LINUXBRIDGE,
+): Promise<void> {
+  return runAgent(
+    cfg,
+    binary,
+    (transport, log) => new L2Agent(transport, backend(log), l2AgentOptions(cfg, binary, log, agentType)),
+  );
+}
+
+/** The L2 agent's settings from the configuration. */
+export function l2AgentOptions(
+  cfg: Config,
+  binary: string,
+  log?: (msg: string) => void,
+  agentType = AGENT_TYPE_LINUXBRIDGE,
+): L2AgentOptions {
+  return {
+    host: agentHost(cfg),
+    agentType,
+    binary,
+    reportIntervalSec: opt.int(cfg, 'agent', 'report_interval'),
+    pollingIntervalSec: opt.int(cfg, 'agent', 'polling_interval'),
+    availabilityZone: opt.str(cfg, 'agent', 'availability_zone'),
+    log,
+  };
+}
+
+/** `[agent] host_namespace`, checked. */
+export function hostNamespace(cfg: Config): string {
+  const ns = opt.str(cfg, 'agent', 'host_namespace');
+  if (ns && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,40}$/.test(ns)) {
+    throw new ConfigError(`[agent] host_namespace: '${ns}' is not a network namespace name (at most 41 characters)`);
+  }
+  return ns;
+}
+
+/** `[DEFAULT] interface_driver`: how the DHCP (and L3) agents plug their ports on this host — a veth
+ * whose tap the Linux bridge agent wires, or whose host end goes on the integration bridge. */
+export function interfaceDriver(cfg: Config): InterfaceDriver {
+  const name = opt.str(cfg, 'DEFAULT', 'interface_driver');
+  if (name !== 'openvswitch' && !name.endsWith('OVSInterfaceDriver')) return new VethInterfaceDriver();
+  const ovsdb = opt.str(cfg, 'ovs', 'ovsdb_connection');
+  if (!/^(unix:\/.+|tcp:.+:\d+)$/.test(ovsdb))
+    throw new ConfigError(`[ovs] ovsdb_connection: '${ovsdb}' is not unix:/PATH or tcp:HOST:PORT`);
+  const bridge = opt.str(cfg, 'ovs', 'integration_bridge');
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(bridge))
+    throw new ConfigError(`[ovs] integration_bridge: '${bridge}' is not a device name`);
+  return new OvsVethInterfaceDriver({ ovsdb, bridge, datapathType: opt.str(cfg, 'ovs', 'datapath_type') });
+}
+
+/** The DHCP agent's settings from the configuration (Neutron's dhcp_agent.ini options). */
+export function dhcpAgentOptions(cfg: Config, log?: (msg: string) => void): DhcpAgentOptions {
+  for (const name of ['enable_isolated_metadata', 'force_metadata']) {
+    if (opt.bool(cfg, 'DEFAULT', name)) {
+      throw new ConfigError(`[DEFAULT] ${name}: the metadata proxy is not implemented in Neutrino; leave it false`);
+    }
+  }
+  const domain = opt.strOrNull(cfg, 'DEFAULT', 'dns_domain');
+  if (domain && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9.])?$/.test(domain)) {
+    throw new ConfigError(`[DEFAULT] dns_domain: '${domain}' is not a DNS domain`);
+  }
+  const servers = opt.list(cfg, 'DEFAULT', 'dnsmasq_dns_servers');
+  for (const server of servers) {
+    if (!isIP(server)) throw new ConfigError(`[DEFAULT] dnsmasq_dns_servers: '${server}' is not an IP address`);
+  }
+  const path = (name: string, value: string) => {
+    if (value && !/^(\/[A-Za-z0-9_.+@-]+)+\/?$/.test(value)) {
+      throw new ConfigError(`[DEFAULT] ${name}: '${value}' is not an absolute path of plain characters`);
+    }
+    return value;
+  };
+  const confs = path('dhcp_confs', opt.str(cfg, 'DEFAULT', 'dhcp_confs') || `${opt.str(cfg, 'DEFAULT', 'state_path')}/dhcp`);
+  return {
+    host: agentHost(cfg),
+    hostNamespace: hostNamespace(cfg),
+    driver: interfaceDriver(cfg),
+    confsDir: confs,
+    settings: {
+      dnsDomain: domain || null,
+      leaseDuration: opt.int(cfg, 'DEFAULT', 'dhcp_lease_duration'),
+      leaseMax: opt.int(cfg, 'DEFAULT', 'dnsmasq_lease_max'),
+      dnsServers: servers,
+      localResolv: opt.bool(cfg, 'DEFAULT', 'dnsmasq_local_resolv'),
+      renewalTime: opt.int(cfg, 'DEFAULT', 'dhcp_renewal_time'),
+      rebindingTime: opt.int(cfg, 'DEFAULT', 'dhcp_rebinding_time'),
+      broadcast: opt.bool(cfg, 'DEFAULT', 'dhcp_broadcast_reply'),
+      confFile: path('dnsmasq_config_file', opt.str(cfg, 'DEFAULT', 'dnsmasq_config_file')),
+    },
+    logDir: path('dnsmasq_base_log_dir', opt.strOrNull(cfg, 'DEFAULT', 'dnsmasq_base_log_dir') ?? '') || null,
+    reportIntervalSec: opt.int(cfg, 'agent', 'report_interval'),
+    resyncIntervalSec: opt.int(cfg, 'DEFAULT', 'resync_interval'),
+    numSyncThreads: opt.int(cfg, 'DEFAULT', 'num_sync_threads'),
+    checkChildIntervalSec: opt.int(cfg, 'agent', 'check_child_processes_interval'),
+    availabilityZone: opt.str(cfg, 'agent', 'availability_zone'),
+    log,
+  };
+}
+
+/** Runs the DHCP agent (a namespace and a dnsmasq per network it serves) until SIGINT/SIGTERM. */
+export async function runDhcpAgent(cfg: Config): Promise<void> {
+  const options = dhcpAgentOptions(cfg);
+  await runAgent(cfg, 'neutrino-dhcp-agent', (transport, log) => new DhcpAgent(transport, { ...options, log }));
 }
 
 /** Runs the protocol-only agent until SIGINT/SIGTERM. */
@@ -226,4 +334,43 @@ export function ovsBackendOptions(cfg: Config, log?: (msg: string) => void): Ovs
 export async function runOvsAgent(cfg: Config): Promise<void> {
   const options = ovsBackendOptions(cfg);
   await runL2Agent(cfg, 'neutrino-openvswitch-agent', (log) => new OvsBackend({ ...options, log }), AGENT_TYPE_OVS);
+}
+
+/** The agents `all-in-one --agents` can run in the server's process, by name (the L3 agent joins
+ * this table when it is built). */
+export const IN_PROCESS_AGENTS: Record<string, (cfg: Config, transport: Transport, log: (msg: string) => void) => RunnableAgent> =
+  {
+    linuxbridge: (cfg, transport, log) =>
+      new L2Agent(
+        transport,
+        new LinuxBridgeBackend({ ...linuxbridgeBackendOptions(cfg), log }),
+        l2AgentOptions(cfg, 'neutrino-linuxbridge-agent', log),
+      ),
+    openvswitch: (cfg, transport, log) =>
+      new L2Agent(
+        transport,
+        new OvsBackend({ ...ovsBackendOptions(cfg), log }),
+        l2AgentOptions(cfg, 'neutrino-openvswitch-agent', log, AGENT_TYPE_OVS),
+      ),
+    dhcp: (cfg, transport, log) => new DhcpAgent(transport, { ...dhcpAgentOptions(cfg), log }),
+  };
+
+/** `--agents a,b`: the names, checked (and their options, so a bad one stops startup at once). */
+export function inProcessAgents(cfg: Config, list: string | undefined): string[] {
+  const names = (list ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const n of names) {
+    if (!(n in IN_PROCESS_AGENTS)) {
+      throw new ConfigError(`--agents: unknown agent '${n}' (${Object.keys(IN_PROCESS_AGENTS).join(', ')})`);
+    }
+  }
+  if (names.includes('linuxbridge') && names.includes('openvswitch')) {
+    throw new ConfigError('--agents: one L2 agent per host, linuxbridge or openvswitch');
+  }
+  if (names.includes('linuxbridge')) linuxbridgeBackendOptions(cfg);
+  if (names.includes('openvswitch')) ovsBackendOptions(cfg);
+  if (names.includes('dhcp')) dhcpAgentOptions(cfg);
+  return [...new Set(names)];
 }

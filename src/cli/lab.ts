@@ -4,17 +4,39 @@
 // it, the server and agents in its own process on an in-process bus. `vm`, `exec` and `down` act on a
 // lab that is up, found by its name; `down` also cleans up after an `up` that crashed.
 import { spawn } from 'node:child_process';
-import type { Command } from 'commander';
+import { randomUUID } from 'node:crypto';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { startDhcpClient, waitForLease } from '../lab/dhcp-client.js';
 import { rabbitInstalled } from '../lab/processes.js';
-import { labCleanup, labUp, labUpProcesses, parseL2, pidAlive, readLabState } from '../lab/run.js';
+import { labCleanup, labDir, labUp, labUpProcesses, parseL2, pidAlive, readLabState } from '../lab/run.js';
+import { listNetns, netnsExists } from '../system/index.js';
 import { plugVif, VifError } from './vif.js';
+
+/** bin/neutrino.js of this clone: this file is src/cli/lab.ts or dist/cli/lab.js. */
+const BIN = join(resolve(import.meta.dirname, '../..'), 'bin/neutrino.js');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** How to run this command again, as written from here: `node bin/neutrino.js` in the clone
+ * (relative when the clone is below the current directory). */
+export function neutrinoCommand(): string {
+  const rel = relative(process.cwd(), BIN);
+  return `node ${rel.startsWith('..') || isAbsolute(rel) ? BIN : rel}`;
+}
+
 function stateOf(name: string) {
   const state = readLabState(name);
-  if (!state || !pidAlive(state.pid)) throw new VifError(`lab ${name} is not up ('neutrino lab up --name ${name}')`);
+  if (!state || !pidAlive(state.pid)) throw new VifError(`lab ${name} is not up ('${neutrinoCommand()} lab up --lab ${name}')`);
   return state;
+}
+
+/** The VMs of a lab: its namespaces `<prefix>-vm-<name>`. */
+async function vmsOf(prefix: string): Promise<string[]> {
+  return (await listNetns())
+    .filter((ns) => ns.startsWith(`${prefix}-vm-`))
+    .map((ns) => ns.slice(`${prefix}-vm-`.length))
+    .sort();
 }
 
 async function api(url: string, method: string, path: string, body?: unknown) {
@@ -29,16 +51,25 @@ async function api(url: string, method: string, path: string, body?: unknown) {
   return json;
 }
 
-/** The network named (or with id) `ref`; created with a subnet of `cidr` when missing and given. */
-async function network(url: string, ref: string, cidr?: string): Promise<string> {
+/** The network named (or with id) `ref`; created with a subnet of `cidr` when missing and given
+ * (with DHCP unless `noDhcp`). */
+async function network(url: string, ref: string, cidr?: string, noDhcp = false): Promise<string> {
   if (UUID.test(ref)) return ref;
   const found = (await api(url, 'GET', `networks?name=${encodeURIComponent(ref)}`)).networks as Array<{ id: string }>;
   if (found.length === 1) return found[0].id;
   if (found.length > 1) throw new VifError(`several networks are named ${ref}: use its id`);
   if (!cidr) throw new VifError(`no network named ${ref} (give --cidr to create it)`);
   const net = (await api(url, 'POST', 'networks', { network: { name: ref } })).network;
-  await api(url, 'POST', 'subnets', { subnet: { network_id: net.id, cidr, ip_version: cidr.includes(':') ? 6 : 4 } });
+  const subnet = { network_id: net.id, cidr, ip_version: cidr.includes(':') ? 6 : 4, enable_dhcp: !noDhcp };
+  await api(url, 'POST', 'subnets', { subnet });
   return net.id;
+}
+
+interface SubnetRow {
+  id: string;
+  ip_version: number;
+  enable_dhcp: boolean;
+  ipv6_address_mode: string | null;
 }
 
 export function registerLabCommands(program: Command): void {
@@ -47,17 +78,19 @@ export function registerLabCommands(program: Command): void {
   lab
     .command('up')
     .description(
-      'build the lab and run its server and one L2 agent per host (separate processes on a private RabbitMQ when installed) until interrupted',
+      'build the lab and run its server, and per host an L2 agent and a DHCP agent (separate processes on a private RabbitMQ when installed), until interrupted',
     )
-    .option('--name <name>', 'lab name', 'lab')
+    .option('--lab <name>', 'lab name', 'lab')
+    .addOption(new Option('--name <name>', 'lab name (old spelling of --lab)').hideHelp())
     .option('--hosts <n>', 'number of simulated hosts', '2')
-    .option('--port <port>', 'API port on 127.0.0.1', '9696')
+    .option('--port <port>', 'API port on 127.0.0.1 (the all-in-one’s too: stop it first, or pick another)', '9696')
     .option(
       '--l2 <agents>',
       "the hosts' L2 agent: linuxbridge or openvswitch (its own ovsdb-server/ovs-vswitchd, userspace datapath), or per host: h1=linuxbridge,h2=openvswitch",
       'linuxbridge',
     )
-    .action(async (f: { name: string; hosts: string; port: string; l2: string }) => {
+    .action(async (f: { lab: string; name?: string; hosts: string; port: string; l2: string }) => {
+      const name = f.name ?? f.lab;
       let l2: ReturnType<typeof parseL2>;
       try {
         l2 = parseL2(f.l2, Number(f.hosts));
@@ -65,14 +98,19 @@ export function registerLabCommands(program: Command): void {
         throw new VifError((err as Error).message);
       }
       const options = {
-        name: f.name,
+        name,
         hosts: Number(f.hosts),
         port: Number(f.port),
         l2,
         log: (m: string) => process.stderr.write(`${m}\n`),
       };
+      options.log(
+        `lab ${name}: building ${options.hosts} hosts${rabbitInstalled() ? '' : ' (RabbitMQ is not installed: everything runs in this process)'}`,
+      );
       const running = rabbitInstalled() ? await labUpProcesses(options) : await labUp(options);
       const { state } = running;
+      const cmd = neutrinoCommand();
+      const lab = state.name === 'lab' ? '' : ` --lab ${state.name}`;
       console.log(`lab ${state.name} is up: API ${state.url} (noauth)`);
       console.log(`  transport: ${state.transport}${rabbitInstalled() ? '' : ' (RabbitMQ is not installed)'}`);
       for (const p of state.processes ?? []) console.log(`  ${p.name}: pid ${p.pid}`);
@@ -80,7 +118,11 @@ export function registerLabCommands(program: Command): void {
         const agent = h.l2 === 'openvswitch' ? `openvswitch, OVSDB ${h.ovsdb}` : 'linuxbridge';
         console.log(`  host ${h.name}: namespace ${h.netns}, VTEP ${h.localIp}, ${agent}`);
       }
-      console.log(`add VMs: neutrino lab vm NAME --lab ${state.name} --host h1 --network NET [--cidr CIDR]`);
+      console.log('next, in another shell (as root):');
+      console.log(`  ${cmd} lab vm v1${lab} --host h1 --network blue --cidr 10.40.0.0/24 --ip 10.40.0.11`);
+      console.log(`  ${cmd} lab vm v2${lab} --host h2 --network blue --ip 10.40.0.12`);
+      console.log(`  ${cmd} lab exec v1${lab} -- ping -c3 10.40.0.12`);
+      console.log(`  ${cmd} lab down${lab}`);
       // Separate processes leave nothing here to keep the event loop alive: wait for a signal.
       const keepAlive = setInterval(() => undefined, 1 << 30);
       let stopping = false;
@@ -97,30 +139,67 @@ export function registerLabCommands(program: Command): void {
 
   lab
     .command('vm <vm>')
-    .description('a VM (namespace) with a new port on a network, plugged on a host; waits until ACTIVE')
+    .description(
+      'a VM (namespace) with a new port on a network, plugged on a host; waits until ACTIVE. On a subnet with DHCP the VM runs a DHCP client (busybox udhcpc) and gets its address from the DHCP agent; the address it obtained is printed',
+    )
     .option('--lab <name>', 'lab name', 'lab')
     .requiredOption('--host <host>', 'the host (h1, h2, …)')
     .requiredOption('--network <network>', 'network name or id')
     .option('--cidr <cidr>', 'create the network with this subnet if it does not exist')
-    .option('--ip <address>', 'fixed IP address of the port')
-    .action(async (vm: string, f: { lab: string; host: string; network: string; cidr?: string; ip?: string }) => {
+    .option('--no-dhcp', 'create that subnet without DHCP (the VM is then configured statically)')
+    .option('--ip <address>', 'fixed IP address of the port (handed out by DHCP on a subnet with DHCP)')
+    .action(async (vm: string, f: { lab: string; host: string; network: string; cidr?: string; ip?: string; dhcp: boolean }) => {
       const state = stateOf(f.lab);
+      if (!/^[A-Za-z0-9_.-]{1,20}$/.test(vm)) throw new VifError(`bad VM name: ${vm} (1-20 of [A-Za-z0-9_.-])`);
       const host = state.hosts.find((h) => h.name === f.host);
       if (!host) throw new VifError(`lab ${f.lab} has no host ${f.host} (${state.hosts.map((h) => h.name).join(', ')})`);
-      const networkId = await network(state.url, f.network, f.cidr);
+      const netns = `${state.prefix}-vm-${vm}`;
+      if (await netnsExists(netns)) throw new VifError(`lab ${f.lab} has a VM ${vm} already: give the new one another name`);
+      const networkId = await network(state.url, f.network, f.cidr, !f.dhcp);
+      const subnets = (await api(state.url, 'GET', `subnets?network_id=${networkId}`)).subnets as SubnetRow[];
+      const dhcp = subnets.some((x) => x.ip_version === 4 && x.enable_dhcp);
+      const v6 = subnets.some((x) => x.ip_version === 6 && x.enable_dhcp && x.ipv6_address_mode === 'dhcpv6-stateful');
+      // As Nova creates a VM's port: with its owner, so the DHCP agent must serve it before it is ACTIVE.
       const port = (
         await api(state.url, 'POST', 'ports', {
-          port: { network_id: networkId, name: vm, ...(f.ip ? { fixed_ips: [{ ip_address: f.ip }] } : {}) },
+          port: {
+            network_id: networkId,
+            name: vm,
+            device_owner: 'compute:nova',
+            device_id: randomUUID(),
+            ...(f.ip ? { fixed_ips: [{ ip_address: f.ip }] } : {}),
+          },
         })
       ).port;
+      const t0 = Date.now();
       const r = await plugVif(port.id, {
         url: state.url,
         host: host.name,
-        netns: `${state.prefix}-vm-${vm}`,
+        netns,
         hostNetns: host.netns,
         ovsdb: host.ovsdb,
+        dhcp: dhcp || v6,
       });
-      console.log(JSON.stringify(r));
+      if (!dhcp && !v6) {
+        console.log(JSON.stringify(r));
+        return;
+      }
+      const dir = labDir(state.name);
+      const ifname = r.interface as string;
+      const out: Record<string, unknown> = { ...r, addresses: [] as string[] };
+      if (dhcp) {
+        const client = await startDhcpClient({ netns, ifname, dir, vm });
+        const lease = await waitForLease(client.leaseFile);
+        (out.addresses as string[]).push(`${lease.ip}/${lease.mask}`);
+        out.dhcp = { server: lease.serverid, router: lease.router ?? null, dns: lease.dns ?? null, mtu: Number(lease.mtu) };
+      }
+      if (v6) {
+        const client = await startDhcpClient({ netns, ifname, dir, vm, version: 6 });
+        const lease = await waitForLease(client.leaseFile);
+        (out.addresses as string[]).push(`${lease.new_ip6_address}/${lease.new_ip6_prefixlen ?? 128}`);
+      }
+      out.lease_after_ms = Date.now() - t0;
+      console.log(JSON.stringify(out));
     });
 
   lab
@@ -130,6 +209,12 @@ export function registerLabCommands(program: Command): void {
     .action(async (vm: string, command: string[], f: { lab: string }) => {
       const state = stateOf(f.lab);
       if (!/^[A-Za-z0-9_.-]{1,20}$/.test(vm)) throw new VifError(`bad VM name: ${vm}`);
+      const vms = await vmsOf(state.prefix);
+      if (!vms.includes(vm)) {
+        throw new VifError(
+          `lab ${state.name} has no VM ${vm} (${vms.length ? `its VMs: ${vms.join(', ')}` : `no VMs yet: '${neutrinoCommand()} lab vm NAME --host h1 --network NET --cidr CIDR'`})`,
+        );
+      }
       const child = spawn('ip', ['netns', 'exec', `${state.prefix}-vm-${vm}`, ...command], { stdio: 'inherit' });
       const code = await new Promise<number>((ok) => child.once('exit', (c) => ok(c ?? 1)));
       process.exit(code);

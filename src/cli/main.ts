@@ -9,10 +9,10 @@ import { apiWorkers, buildNeutrino, databaseUrl, NOT_UP_TO_DATE, openConfiguredD
 import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
 import { DatabaseUrlError } from '../db/connection.js';
 import { isUpToDate, upgrade } from '../db/migrations.js';
-import { buildRegistry } from '../resources/registry.js';
+import type { Registry } from '../resources/registry.js';
 import { redactUrl } from '../rpc/amqp/url.js';
 import { VERSION } from '../version.js';
-import { runLinuxBridgeAgent, runNoopAgent, runOvsAgent } from './agent.js';
+import { IN_PROCESS_AGENTS, inProcessAgents, runDhcpAgent, runLinuxBridgeAgent, runNoopAgent, runOvsAgent } from './agent.js';
 import { registerLabCommands } from './lab.js';
 import { prettyStream } from './pretty-log.js';
 import { plugVif, unplugVif, VifError } from './vif.js';
@@ -65,8 +65,11 @@ function configFrom(flags: CommonFlags, presets: Array<[string, string, unknown]
   return loadConfig(flags.configFile, overrides, presets);
 }
 
-async function serve(cfg: Config, migrate: boolean): Promise<void> {
+async function serve(cfg: Config, migrate: boolean, agents: string[] = []): Promise<void> {
   const workers = apiWorkers(cfg);
+  if (agents.length && workers > 1) {
+    throw new ConfigError(`--agents runs agents in the server's process: it needs api_workers = 1 (not ${workers})`);
+  }
   if (workers > 1 && cluster.isPrimary) {
     // The primary prepares the database once, then only supervises the workers.
     const database = await openConfiguredDatabase(cfg);
@@ -89,9 +92,17 @@ async function serve(cfg: Config, migrate: boolean): Promise<void> {
   const host = opt.str(cfg, 'DEFAULT', 'bind_host');
   const port = opt.int(cfg, 'DEFAULT', 'bind_port');
   await neutrino.app.listen({ host, port });
-  neutrino.app.log.info(startupLine(cfg, `http://${host.includes(':') ? `[${host}]` : host}:${port}`));
+  neutrino.app.log.info(startupLine(cfg, `http://${host.includes(':') ? `[${host}]` : host}:${port}`, neutrino.registry));
+  // This host's agents, on the server's own bus (in-process unless transport_url says otherwise).
+  const running = agents.map((name) => {
+    const log = (msg: string) => neutrino.app.log.info(`${name} agent: ${msg}`);
+    return IN_PROCESS_AGENTS[name](cfg, neutrino.transport, log);
+  });
+  for (const a of running) await a.start();
+  if (agents.length) neutrino.app.log.info(`agents running in this process: ${agents.join(', ')}`);
   const stop = async (signal: string) => {
     neutrino.app.log.info(`${signal}: stopping (in-flight requests finish first)`);
+    await Promise.allSettled(running.map((a) => a.stop()));
     await neutrino.close();
     neutrino.app.log.info('stopped');
     json?.flushSync();
@@ -102,11 +113,11 @@ async function serve(cfg: Config, migrate: boolean): Promise<void> {
 }
 
 /** What a server states when it starts: where it listens, its database, its bus, its auth, its extensions. */
-function startupLine(cfg: Config, url: string): string {
+function startupLine(cfg: Config, url: string, registry: Registry): string {
   const db = databaseUrl(cfg).replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
   const transport = opt.strOrNull(cfg, 'DEFAULT', 'transport_url');
   const bus = transport ? `RabbitMQ ${redactUrl(transport)}` : 'in-process (agents in this process only)';
-  const extensions = buildRegistry().extensions.map((e) => e.alias);
+  const extensions = registry.extensions.map((e) => e.alias);
   return (
     `neutrino ${VERSION} serving the Networking API on ${url} — database ${db}; bus ${bus}; ` +
     `auth_strategy ${opt.str(cfg, 'DEFAULT', 'auth_strategy')}; ${extensions.length} extensions: ${extensions.join(', ')}`
@@ -124,10 +135,20 @@ export async function main(argv: string[]): Promise<void> {
   });
 
   withCommonFlags(
-    program.command('all-in-one').description('server and this host’s agents in one process, SQLite, embedded defaults'),
-  ).action(async (flags: CommonFlags) => {
+    program
+      .command('all-in-one')
+      .description(
+        'the API server with embedded defaults (SQLite in $NEUTRINO_HOME or ~/.neutrino, migrations applied); ' +
+          'with --agents, also this host’s agents in the same process (they change the host’s network: off by default)',
+      )
+      .option(
+        '--agents <list>',
+        `agents to run in this process on the server's bus, comma-separated: ${Object.keys(IN_PROCESS_AGENTS).join(', ')}`,
+      ),
+  ).action(async (flags: CommonFlags & { agents?: string }) => {
     const home = process.env.NEUTRINO_HOME ?? `${process.env.HOME ?? '/tmp'}/.neutrino`;
-    await serve(configFrom(flags, [['DEFAULT', 'state_path', home]]), true);
+    const cfg = configFrom(flags, [['DEFAULT', 'state_path', home]]);
+    await serve(cfg, true, inProcessAgents(cfg, flags.agents));
   });
 
   const agent = program
@@ -159,6 +180,15 @@ export async function main(argv: string[]): Promise<void> {
       ),
   ).action(async (flags: CommonFlags) => {
     await runOvsAgent(configFrom(flags));
+  });
+  withAgentFlags(
+    agent
+      .command('dhcp')
+      .description(
+        'the DHCP agent: for each network scheduled to this host, a qdhcp- namespace with the DHCP port and one dnsmasq serving its ports’ fixed addresses, routes, DNS and options (root)',
+      ),
+  ).action(async (flags: CommonFlags) => {
+    await runDhcpAgent(configFrom(flags));
   });
 
   const vif = program

@@ -1,12 +1,13 @@
 // `neutrino vif plug|unplug`: what Nova and os-vif do for a VM's port, with a network namespace
 // standing in for the VM. plug creates the tap (a veth: tap<port-id[:11]> on the host, in the host's
 // namespace when the host is simulated; the other end in the VM's namespace with the port's MAC,
-// addresses, default route and MTU — there is no DHCP agent yet), binds the port to the host through
-// the API, and waits until the agent has wired it and the port is ACTIVE. The tap exists before the
-// binding, so a Linux bridge agent finds it on the reconcile the binding triggers. When the binding
-// says `vif_type: ovs`, the tap is then added to the bridge of `binding:vif_details` (bridge_name)
-// over OVSDB with the external_ids os-vif sets, and on the userspace datapath (datapath_type netdev)
-// TX checksum offload is turned off on both ends of the veth.
+// addresses, default route and MTU, or nothing but the MAC when the VM asks a DHCP agent for the
+// rest), binds the port to the host through the API, and waits until the agent has wired it and the
+// port is ACTIVE. The tap exists before the binding, so a Linux bridge agent finds it on the
+// reconcile the binding triggers. When the binding says `vif_type: ovs`, the tap is then added to
+// the bridge of `binding:vif_details` (bridge_name) over OVSDB with the external_ids os-vif sets,
+// and on the userspace datapath (datapath_type netdev) TX checksum offload is turned off on both
+// ends of the veth.
 import { randomUUID } from 'node:crypto';
 import { VethInterfaceDriver } from '../agents/common/interface.js';
 import { tapName } from '../agents/linuxbridge/names.js';
@@ -41,6 +42,9 @@ export interface VifOptions {
   /** How long to wait for ACTIVE; 0 = don't wait. */
   timeoutMs?: number;
   deviceId?: string;
+  /** The VM learns its addresses by DHCP (a DHCP client is started afterwards): its interface
+   * gets no address and no route here, and the MTU a guest's NIC starts with (1500). */
+  dhcp?: boolean;
   /** ovsdb-server of the host (for ports bound with vif_type ovs); default DEFAULT_OVSDB. */
   ovsdb?: string;
 }
@@ -109,8 +113,11 @@ export async function plugVif(portId: string, o: VifOptions): Promise<PlugResult
       ifname = await freeInterfaceName(vm);
       await new VethInterfaceDriver().plug({ portId, mac, mtu, netns: o.netns, ifname, hostNetns: o.hostNetns });
       const cmds: Command[] = [];
+      // A guest boots once its port is ACTIVE (Nova waits for network-vif-plugged): its NIC comes
+      // up then, so its first DHCP discover or router solicitation finds the path wired.
+      if (o.dhcp) cmds.push(linkSet(ifname, { mtu: 1500, up: (o.timeoutMs ?? 60_000) <= 0 }));
       let gateway: string | undefined;
-      for (const f of (port.fixed_ips as Array<{ subnet_id: string; ip_address: string }>) ?? []) {
+      for (const f of o.dhcp ? [] : ((port.fixed_ips as Array<{ subnet_id: string; ip_address: string }>) ?? [])) {
         const subnet = (await api(o, 'GET', `subnets/${f.subnet_id}`)).body.subnet as Json | undefined;
         if (!subnet) continue;
         const prefix = String(subnet.cidr).split('/')[1];
@@ -166,6 +173,7 @@ export async function plugVif(portId: string, o: VifOptions): Promise<PlugResult
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+  if (o.dhcp && ifname && o.netns && timeout > 0) await new Ip({ netns: o.netns }).batch([linkSet(ifname, { up: true })]);
   return {
     port_id: portId,
     tap,

@@ -129,6 +129,12 @@ export const errors = {
       409,
     )(`Unable to reconfigure sharing settings for network ${network}. Multiple tenants are using it.`),
   networkMtuTooLarge: (max: number) => invalidInput(`Requested MTU is too big, maximum is ${max}`),
+  invalidDhcpAgent: (agentId: string) =>
+    make('InvalidDHCPAgent', 404)(`Agent ${agentId} is not a valid DHCP Agent or has been disabled.`),
+  networkHostedByDhcpAgent: (networkId: string, agentId: string) =>
+    make('NetworkHostedByDHCPAgent', 409)(`The network ${networkId} has been already hosted by the DHCP Agent ${agentId}.`),
+  networkNotHostedByDhcpAgent: (networkId: string, agentId: string) =>
+    make('NetworkNotHostedByDhcpAgent', 409)(`The network ${networkId} is not hosted by the DHCP Agent ${agentId}.`),
   conflict: (message: string) => new NeutronError('Conflict', 409, message),
   internal: () =>
     new NeutronError('HTTPInternalServerError', 500, 'Request Failed: internal server error while processing your request.'),

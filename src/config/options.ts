@@ -67,12 +67,52 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     router_distributed: bool(false, { help: 'Default of distributed for new routers (the DVR data path is not built yet)' }),
     enable_snat_by_default: bool(true),
     max_routes: int(30, { min: 0 }),
-    dhcp_agent_notification: bool(true, { ignored: true }),
+    dhcp_agent_notification: bool(true, { help: 'Tell DHCP agents about network, subnet and port changes' }),
     notify_nova_on_port_status_changes: bool(true, { ignored: true }),
     notify_nova_on_port_data_changes: bool(true, { ignored: true }),
     dns_domain: str('openstacklocal'),
     external_dns_driver: str(null, { ignored: true }),
     vlan_transparent: bool(false, { ignored: true }),
+    // The DHCP agent scheduler (server; src/plugins/dhcp).
+    dhcp_agents_per_network: int(1, { min: 1, help: 'How many DHCP agents serve each network' }),
+    network_auto_schedule: bool(true, { help: 'Schedule networks to DHCP agents automatically' }),
+    allow_automatic_dhcp_failover: bool(true, {
+      help: 'Move networks off DHCP agents that stopped reporting (dead for 2 × agent_down_time)',
+    }),
+    enable_services_on_agents_with_admin_state_down: bool(false),
+    enable_traditional_dhcp: bool(true, { help: 'DHCP agents and their scheduler (false: no DHCP agent is used)' }),
+    network_scheduler_driver: str('neutron.scheduler.dhcp_agent_scheduler.WeightScheduler', { ignored: true }),
+    dhcp_load_type: str('networks', { choices: ['networks', 'subnets', 'ports'], ignored: true }),
+    // The DHCP agent (src/agents/dhcp), Neutron's dhcp_agent.ini options.
+    dhcp_driver: str('neutron.agent.linux.dhcp.Dnsmasq', {
+      choices: ['neutron.agent.linux.dhcp.Dnsmasq', 'dnsmasq'],
+      help: 'The DHCP server: dnsmasq',
+    }),
+    interface_driver: str('linuxbridge', {
+      choices: [
+        'linuxbridge',
+        'openvswitch',
+        'neutron.agent.linux.interface.BridgeInterfaceDriver',
+        'neutron.agent.linux.interface.OVSInterfaceDriver',
+      ],
+      help: "How agents plug their ports: a veth whose tap the host's Linux bridge agent wires, or (openvswitch) a port of [ovs] integration_bridge",
+    }),
+    dhcp_confs: str('', { help: "Where dnsmasq's files go, one directory per network (empty: <state_path>/dhcp)" }),
+    dhcp_lease_duration: int(86400, { min: -1, help: 'DHCP lease duration, seconds (-1: infinite)' }),
+    dhcp_renewal_time: int(0, { min: 0, help: 'DHCP option 58 (T1), seconds; 0: the client decides' }),
+    dhcp_rebinding_time: int(0, { min: 0, help: 'DHCP option 59 (T2), seconds; 0: the client decides' }),
+    dhcp_broadcast_reply: bool(false, { help: 'Broadcast DHCP replies' }),
+    dnsmasq_dns_servers: list([], { help: "Upstream DNS servers of dnsmasq's resolver (it answers the network's names itself)" }),
+    dnsmasq_local_resolv: bool(false, { help: "Let dnsmasq use this host's resolv.conf for other names" }),
+    dnsmasq_lease_max: int(2 ** 24, { min: 1, help: 'Most leases dnsmasq hands out per network' }),
+    dnsmasq_config_file: str('', { help: 'An extra dnsmasq configuration file' }),
+    dnsmasq_base_log_dir: str(null, { help: 'Per-network dnsmasq DHCP/DNS query logs under this directory (unset: none)' }),
+    dnsmasq_enable_addr6_list: bool(false, { ignored: true }),
+    enable_isolated_metadata: bool(false, { help: 'Serve metadata on isolated networks (not implemented: must stay false)' }),
+    force_metadata: bool(false, { help: 'Serve metadata from the DHCP namespace (not implemented: must stay false)' }),
+    enable_metadata_network: bool(false, { ignored: true }),
+    num_sync_threads: int(4, { min: 1, help: 'How many networks the DHCP agent configures at once' }),
+    resync_interval: int(5, { min: 1, help: 'Seconds between full reconciliations of the DHCP agent with the server' }),
   },
   database: {
     connection: str(null, { help: 'SQLAlchemy-style URL: sqlite:////abs/path or postgresql://user:pass@host:port/db' }),
@@ -141,6 +181,16 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     report_interval: int(30, { min: 0, help: 'Seconds between report_state heartbeats; 0 = no reports' }),
     polling_interval: int(2, { min: 1, help: 'Seconds between reconciliations of the host with the server' }),
     availability_zone: str('nova'),
+    // Neutron: 60. Neutrino looks at /proc, which costs next to nothing, so a dead dnsmasq is back in seconds.
+    check_child_processes_interval: int(2, { min: 0, help: "Seconds between checks of agents' child processes (0: never)" }),
+    check_child_processes_action: str('respawn', { choices: ['respawn'], help: 'What to do with a dead child process' }),
+    // Neutrino's own: one machine simulates several hosts. The namespace standing for this host:
+    // the DHCP and L3 agents put their ports' taps there and name their namespaces
+    // `<host_namespace>-qdhcp-<network-id>` / `<host_namespace>-qrouter-<router-id>`, so two agents
+    // of one network or router on one machine do not collide. Empty: a real host, Neutron's names.
+    host_namespace: str('', {
+      help: "Namespace standing for this host (simulated hosts): agents' taps go there, their namespaces are prefixed '<NS>-'",
+    }),
     // The Open vSwitch agent's (Neutron's [agent] of openvswitch_agent.ini).
     tunnel_types: list([], { help: 'Tunnel network types of the Open vSwitch agent: vxlan, gre, geneve' }),
     vxlan_udp_port: { type: 'port', default: 4789 },

@@ -457,6 +457,26 @@ const m009: Migration = {
   },
 };
 
+// The DHCP agent scheduler: which DHCP agents host which networks (Neutron's
+// networkdhcpagentbindings), a binding_index unique per network.
+const m008: Migration = {
+  async up(db: K) {
+    await db.schema
+      .createTable('networkdhcpagentbindings')
+      .addColumn('network_id', 'varchar(36)', (c) => c.notNull().references('networks.id').onDelete('cascade'))
+      .addColumn('dhcp_agent_id', 'varchar(36)', (c) => c.notNull().references('agents.id').onDelete('cascade'))
+      .addColumn('binding_index', 'integer', (c) => c.notNull().defaultTo(1))
+      .addPrimaryKeyConstraint('networkdhcpagentbindings_pkey', ['network_id', 'dhcp_agent_id'])
+      .addUniqueConstraint('uniq_network_dhcp_agent_binding0network_id0binding_index0', ['network_id', 'binding_index'])
+      .execute();
+    await db.schema
+      .createIndex('ix_networkdhcpagentbindings_dhcp_agent_id')
+      .on('networkdhcpagentbindings')
+      .column('dhcp_agent_id')
+      .execute();
+  },
+};
+
 // Address groups (Neutron's address_groups and address_associations), a rule's
 // remote_address_group_id, and the index agents' remote-group reads use.
 const m010: Migration = {
@@ -502,6 +522,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005_ml2': m005,
   '006_agents': m006,
   '007_port_bindings': m007,
+  '008_dhcp': m008,
   '009_l3': m009,
   '010_address_groups': m010,
 };

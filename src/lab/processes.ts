@@ -146,6 +146,20 @@ export function writeAgentConf(dir: string, transportUrl: string, h: LabHost): s
   return file;
 }
 
+/** The DHCP agent of a lab host: its namespace stands for the host (its taps go there, its
+ * namespaces are `<host ns>-qdhcp-<network>`), its dnsmasq files under <labdir>/<host>. */
+export function writeDhcpAgentConf(dir: string, transportUrl: string, h: LabHost): string {
+  const file = join(dir, `dhcp-${h.name}.conf`);
+  writeFileSync(
+    file,
+    `${common(transportUrl)}host = ${h.name}\nstate_path = ${join(dir, h.name)}\n` +
+      (h.l2 === 'openvswitch' ? 'interface_driver = openvswitch\n' : '') +
+      `[agent]\nreport_interval = 10\nhost_namespace = ${h.netns}\n` +
+      (h.l2 === 'openvswitch' ? `[ovs]\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` : ''),
+  );
+  return file;
+}
+
 /** Polls `check` every 200 ms until it holds; fails when `failed()` says why, or after `timeoutMs`. */
 export async function waitFor(
   what: string,

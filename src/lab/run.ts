@@ -1,6 +1,7 @@
 // `neutrino lab up`: a lab of simulated hosts (topology.ts), its server (noauth, SQLite in the lab's
-// state directory) and one L2 agent per host (Linux bridge, or Open vSwitch on a host with its own
-// ovsdb-server/ovs-vswitchd: `--l2`), each wiring its host's namespace. With
+// state directory) and per host an L2 agent wiring the host's namespace (Linux bridge, or Open vSwitch
+// on a host with its own ovsdb-server/ovs-vswitchd: `--l2`) and a DHCP agent whose namespaces and taps
+// stand on that host ([agent] host_namespace). With
 // RabbitMQ installed (labUpProcesses) they are separate processes on a private broker (processes.ts);
 // without it (labUp, also what bench/wiring.ts uses) everything runs in this one process on an
 // in-process bus. The lab's state file tells `lab vm|exec|down` (other processes) where the API is,
@@ -10,11 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { L2Agent } from '../agents/common/l2-agent.js';
+import { DhcpAgent } from '../agents/dhcp/agent.js';
 import { AGENT_TYPE_LINUXBRIDGE, LinuxBridgeBackend } from '../agents/linuxbridge/backend.js';
 import { AGENT_TYPE_OVS, OvsBackend } from '../agents/openvswitch/backend.js';
 import { buildNeutrino } from '../app.js';
+import { dhcpAgentOptions } from '../cli/agent.js';
 import { loadConfig } from '../config/load.js';
-import { openTransport, type Transport } from '../rpc/index.js';
+import { AGENT_TYPE_DHCP, openTransport, type Transport } from '../rpc/index.js';
 import { PROVIDER_BRIDGE, stopLabOvs } from './ovs.js';
 import {
   type LabProcess,
@@ -26,6 +29,7 @@ import {
   tail,
   waitFor,
   writeAgentConf,
+  writeDhcpAgentConf,
   writeServerConf,
 } from './processes.js';
 import { destroyLab, L2_KINDS, type L2Kind, type LabHost, LabTopology } from './topology.js';
@@ -146,31 +150,52 @@ export async function labUpProcesses({ name, hosts, port, l2, log = () => undefi
     log(`lab ${name}: starting a private RabbitMQ broker in ${broker}`);
     const transportUrl = await startBroker(broker);
     state.transport = `RabbitMQ ${transportUrl} (private broker, ${broker})`;
+    log(`lab ${name}: broker up (${transportUrl})`);
     const server = spawnNeutrino(dir, 'server', ['all-in-one', '--config-file', writeServerConf(dir, transportUrl, port)]);
     procs.push(server);
     writeState(state);
+    log(`lab ${name}: starting the server (pid ${server.pid}, log ${join(dir, 'server.log')})`);
     await waitFor(
       'the lab server',
       async () => (await fetch(`${url}/v2.0/networks`)).ok,
       () => exited(server),
     );
+    log(`lab ${name}: server up on ${url}`);
     for (const h of topology.hosts) {
-      procs.push(
-        spawnNeutrino(dir, `agent-${h.name}`, [
-          'agent',
-          h.l2 ?? 'linuxbridge',
-          '--config-file',
-          writeAgentConf(dir, transportUrl, h),
-        ]),
-      );
+      const l2 = spawnNeutrino(dir, `agent-${h.name}`, [
+        'agent',
+        h.l2 ?? 'linuxbridge',
+        '--config-file',
+        writeAgentConf(dir, transportUrl, h),
+      ]);
+      const dhcp = spawnNeutrino(dir, `dhcp-${h.name}`, [
+        'agent',
+        'dhcp',
+        '--config-file',
+        writeDhcpAgentConf(dir, transportUrl, h),
+      ]);
+      procs.push(l2, dhcp);
       writeState(state);
+      log(
+        `lab ${name}: starting host ${h.name}'s ${h.l2 ?? 'linuxbridge'} agent (pid ${l2.pid}) and DHCP agent (pid ${dhcp.pid})`,
+      );
     }
+    const reported = new Set<string>();
     await waitFor(
       'the lab agents',
       async () => {
         const r = await fetch(`${url}/v2.0/agents`);
-        const agents = ((await r.json()) as { agents: Array<{ host: string; alive: boolean }> }).agents;
-        return topology.hosts.every((h) => agents.some((a) => a.host === h.name && a.alive));
+        const agents = ((await r.json()) as { agents: LabAgentRow[] }).agents;
+        for (const a of agents) {
+          const key = `${a.host}/${a.agent_type}`;
+          if (a.alive && !reported.has(key)) {
+            reported.add(key);
+            log(`lab ${name}: ${a.agent_type} of host ${a.host} registered`);
+          }
+        }
+        return topology.hosts.every((h) =>
+          labAgentTypes(h).every((t) => agents.some((a) => a.host === h.name && a.agent_type === t && a.alive)),
+        );
       },
       () => procs.map(exited).find((why) => why !== undefined),
     );
@@ -180,6 +205,18 @@ export async function labUpProcesses({ name, hosts, port, l2, log = () => undefi
     throw err;
   }
 }
+
+interface LabAgentRow {
+  host: string;
+  agent_type: string;
+  alive: boolean;
+}
+
+/** The agents a lab host runs: its L2 agent and a DHCP agent. */
+export const labAgentTypes = (h: LabHost): string[] => [
+  h.l2 === 'openvswitch' ? AGENT_TYPE_OVS : AGENT_TYPE_LINUXBRIDGE,
+  AGENT_TYPE_DHCP,
+];
 
 export interface LabOptions {
   name: string;
@@ -200,6 +237,8 @@ export interface RunningLab {
   state: LabState;
   /** The agent of each host, by host name (benchmarks read their reconcile counts). */
   agents: Map<string, LabAgent>;
+  /** The DHCP agent of each host, by host name (benchmarks read their reload counts). */
+  dhcpAgents: Map<string, DhcpAgent>;
   /** Stops a host's agent and starts a new one on the same host (as a restart would). */
   restartAgent(host: string): Promise<LabAgent>;
   stop(): Promise<void>;
@@ -291,7 +330,32 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
     agents.set(h.name, entry);
     return entry;
   };
+  const dhcpAgents = new Map<string, DhcpAgent>();
+  const startDhcpAgent = async (h: LabHost): Promise<void> => {
+    const transport = await openTransport(bus);
+    transports.push(transport);
+    const hostCfg = loadConfig(
+      [],
+      [
+        ['DEFAULT', 'host', h.name],
+        ['DEFAULT', 'state_path', join(dir, h.name)],
+        ['agent', 'host_namespace', h.netns],
+        ['agent', 'report_interval', '10'],
+        ...(h.l2 === 'openvswitch'
+          ? ([
+              ['DEFAULT', 'interface_driver', 'openvswitch'],
+              ['ovs', 'datapath_type', 'netdev'],
+              ['ovs', 'ovsdb_connection', h.ovsdb],
+            ] as Array<[string, string, unknown]>)
+          : []),
+      ],
+    );
+    const agent = new DhcpAgent(transport, { ...dhcpAgentOptions(hostCfg), log: (m) => log(`DHCP agent ${h.name}: ${m}`) });
+    await agent.start();
+    dhcpAgents.set(h.name, agent);
+  };
   const stop = async () => {
+    await Promise.allSettled([...dhcpAgents.values()].map((a) => a.stop()));
     await Promise.allSettled([...agents.values()].map((a) => a.agent.stop()));
     await Promise.allSettled(transports.map((t) => t.close()));
     await server?.close().catch(() => undefined);
@@ -317,7 +381,12 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
     server = await buildNeutrino(cfg, { migrate: true, logger: false });
     await server.app.listen({ host: '127.0.0.1', port });
     const url = `http://127.0.0.1:${port}`;
-    for (const h of topology.hosts) await startAgent(h);
+    log(`lab ${name}: server up on ${url} (in this process)`);
+    for (const h of topology.hosts) {
+      await startAgent(h);
+      await startDhcpAgent(h);
+      log(`lab ${name}: host ${h.name}'s Linux bridge agent and DHCP agent started`);
+    }
     const state: LabState = {
       name,
       prefix,
@@ -335,7 +404,7 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
       await old.transport.close();
       return startAgent(h);
     };
-    return { state, agents, restartAgent, stop };
+    return { state, agents, dhcpAgents, restartAgent, stop };
   } catch (err) {
     await stop();
     throw err;

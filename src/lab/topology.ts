@@ -6,7 +6,19 @@
 // vSwitch host also runs its own ovsdb-server/ovs-vswitchd (ovs.ts, files under the lab's directory),
 // with its VTEP address on br-phy and eth1 in br-eth1; destroy() stops them first.
 import { join } from 'node:path';
-import { addAddress, addBridge, addNetns, addVeth, delNetns, Ip, linkSet, listNetns, txChecksumOff } from '../system/index.js';
+import {
+  addAddress,
+  addBridge,
+  addNetns,
+  addVeth,
+  delNetns,
+  Ip,
+  killProcess,
+  linkSet,
+  listNetns,
+  netnsPids,
+  txChecksumOff,
+} from '../system/index.js';
 import { setupOvsHost, startOvs, stopLabOvs } from './ovs.js';
 
 /** The L2 agent a simulated host runs. */
@@ -126,7 +138,12 @@ export class LabTopology {
   }
 }
 
-/** Removes the namespaces of the lab named `prefix` (also one left by a crashed run). */
+/** Removes the namespaces of the lab named `prefix` (also one left by a crashed run), after
+ * stopping, by PID, the processes the lab started in them (dnsmasq in its DHCP namespaces, the VMs'
+ * DHCP clients): a namespace lives on as long as a process holds it. */
 export async function destroyLab(prefix: string): Promise<void> {
-  for (const ns of await listNetns()) if (ns === prefix || ns.startsWith(`${prefix}-`)) await delNetns(ns);
+  const namespaces = (await listNetns()).filter((ns) => ns === prefix || ns.startsWith(`${prefix}-`));
+  const pids = (await Promise.all(namespaces.map((ns) => netnsPids(ns)))).flat();
+  await Promise.all(pids.map((pid) => killProcess(pid, 2000)));
+  for (const ns of namespaces) await delNetns(ns);
 }

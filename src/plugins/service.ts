@@ -326,6 +326,14 @@ export abstract class BaseService implements ResourceService {
   }
 }
 
+/** A create item made by the server itself (an agent's port), as the API would have prepared it:
+ * `attrs` over the defaults of every attribute a POST may set. */
+export function internalItem(def: ResourceDef, attrs: Dict): Dict {
+  const out: Dict = {};
+  for (const [name, a] of Object.entries(def.attributes)) if (a.allowPost && 'default' in a) out[name] = a.default;
+  return { ...out, ...attrs };
+}
+
 /** Attempts of one transaction before a conflict is reported (409). */
 export const TX_ATTEMPTS = 12;
 

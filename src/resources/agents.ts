@@ -97,6 +97,13 @@ export const AGENT_EXTENSIONS: ExtensionDef[] = [
     attributes: { agents: { availability_zone: attr('VF') } },
   },
   {
+    alias: 'dhcp_agent_scheduler',
+    name: 'DHCP Agent Scheduler',
+    description: 'Schedule networks among dhcp agents',
+    updated: '2013-02-07T10:00:00-00:00',
+    requiredExtensions: ['agent'],
+  },
+  {
     alias: 'availability_zone_filter',
     name: 'Availability Zone Filter Extension',
     description: 'Add filter parameters to AvailabilityZone resource',

@@ -8,7 +8,11 @@ import {
   type DeviceDetailsReply,
   type DhcpAgentNotifications,
   type DhcpEvent,
+  type DhcpNetwork,
   type DhcpPayload,
+  type DhcpPort,
+  type DhcpPortRequest,
+  type DhcpServerMethods,
   type FdbEntries,
   type FdbUpdate,
   type FloatingIpStatus,
@@ -37,6 +41,10 @@ export type TypedHandler<A, R> = (args: A, ctx: RpcContext) => R | Promise<R>;
 export type ServerRpcHandlers = {
   [M in keyof ServerMethods]: TypedHandler<ServerMethods[M]['args'], ServerMethods[M]['result']>;
 };
+/** ML2's part of them (the L2 agents' calls). */
+export type Ml2RpcHandlers = Omit<ServerRpcHandlers, keyof DhcpServerMethods>;
+/** The DHCP scheduler's part (DhcpRpcCallback). */
+export type DhcpRpcHandlers = Pick<ServerRpcHandlers, keyof DhcpServerMethods>;
 
 /** What the server's L3 service plugin implements for L3 agents. */
 export type L3PluginRpcHandlers = {
@@ -179,6 +187,15 @@ export class AgentNotifier {
   dhcp(host: string, event: DhcpEvent, payload: DhcpPayload): Promise<void> {
     return this.transport.cast({ topic: TOPIC.DHCP_AGENT, server: host }, event, { payload }, this.msgOpts());
   }
+  /** A DHCP agent notification to every DHCP agent (Neutron fans network_delete_end out). */
+  dhcpFanout(event: DhcpEvent, payload: DhcpPayload): Promise<void> {
+    return this.transport.fanout(TOPIC.DHCP_AGENT, event, { payload }, this.msgOpts());
+  }
+  /** The DHCP agent on `host` was enabled or disabled (admin_state_up). */
+  dhcpAgentUpdated(host: string, adminStateUp: boolean): Promise<void> {
+    const payload = { admin_state_up: adminStateUp };
+    return this.transport.cast({ topic: TOPIC.DHCP_AGENT, server: host }, 'agent_updated', { payload }, this.msgOpts());
+  }
 
   /** Routers changed: to the L3 agent on `host`, or to every L3 agent. */
   routersUpdated(routerIds: string[], host?: string): Promise<void> {
@@ -297,6 +314,26 @@ export class ServerRpcClient {
     return this.call('tunnel_sync', { tunnel_ip: tunnelIp, tunnel_type: tunnelType, host: this.host });
   }
 
+  // The DHCP agent's calls (Neutron's DhcpPluginApi).
+  getActiveNetworksInfo(enableDhcpFilter = true): Promise<DhcpNetwork[]> {
+    return this.call('get_active_networks_info', { host: this.host, enable_dhcp_filter: enableDhcpFilter });
+  }
+  getNetworkInfo(networkId: string): Promise<DhcpNetwork | null> {
+    return this.call('get_network_info', { host: this.host, network_id: networkId });
+  }
+  createDhcpPort(port: DhcpPortRequest): Promise<DhcpPort | null> {
+    return this.call('create_dhcp_port', { host: this.host, port: { port } });
+  }
+  updateDhcpPort(portId: string, port: Partial<DhcpPortRequest> & { network_id: string }): Promise<DhcpPort | null> {
+    return this.call('update_dhcp_port', { host: this.host, port_id: portId, port: { port } });
+  }
+  releaseDhcpPort(networkId: string, deviceId: string): Promise<null> {
+    return this.call('release_dhcp_port', { host: this.host, network_id: networkId, device_id: deviceId });
+  }
+  dhcpReadyOnPorts(portIds: string[]): Promise<null> {
+    return this.call('dhcp_ready_on_ports', { port_ids: portIds });
+  }
+
   private call<M extends keyof ServerMethods>(method: M, args: ServerMethods[M]['args']): Promise<ServerMethods[M]['result']> {
     const a = args as unknown as Record<string, unknown>;
     return this.transport.call({ topic: SERVER_METHOD_TOPIC[method] }, method, a, this.msgOpts());
@@ -378,15 +415,11 @@ const DHCP_EVENTS: readonly DhcpEvent[] = [
   'port_delete_end',
 ];
 
-/** A DHCP agent's subscription: `dhcp_agent` and `dhcp_agent.<host>`. */
+/** A DHCP agent's subscriptions: `dhcp_agent` and `dhcp_agent.<host>`, and the `dhcp_agent` fanout. */
 export function listenDhcpAgent(transport: Transport, host: string, handlers: DhcpAgentHandlers): Promise<Listener> {
-  const groups = byTopic(handlers, DHCP_EVENTS, () => TOPIC.DHCP_AGENT);
+  const groups = byTopic(handlers, [...DHCP_EVENTS, 'agent_updated'], () => TOPIC.DHCP_AGENT);
   return startAll(
-    [...groups].map(
-      ([topic, h]) =>
-        () =>
-          transport.listen(topic, host, h),
-    ),
+    [...groups].flatMap(([topic, h]) => [() => transport.listen(topic, host, h), () => transport.fanoutListen(topic, h)]),
   );
 }
 

@@ -246,7 +246,7 @@ export interface TunnelSyncResult {
 }
 
 /** The calls agents make to the server: arguments and result of each. */
-export interface ServerMethods {
+export interface ServerMethods extends DhcpServerMethods {
   report_state: { args: ReportStateArgs; result: AgentStatus };
   get_host_state: { args: HostArgs; result: HostState };
   get_security_group_info: { args: SecurityGroupInfoArgs; result: SecurityGroupInfo };
@@ -255,6 +255,30 @@ export interface ServerMethods {
   update_device_up: { args: UpdateDeviceArgs; result: null };
   update_device_down: { args: UpdateDeviceArgs; result: { device: string; exists: boolean } };
   tunnel_sync: { args: TunnelSyncArgs; result: TunnelSyncResult };
+}
+
+/** The calls DHCP agents make to the server, on q-plugin too: Neutron's DhcpRpcCallback (the
+ * agent's DhcpPluginApi). */
+export interface DhcpServerMethods {
+  /** The networks scheduled to the DHCP agent of `host` (scheduling unhosted ones to it first, with
+   * network_auto_schedule), each with its DHCP-enabled subnets and its ports. */
+  get_active_networks_info: { args: { host: string; enable_dhcp_filter?: boolean }; result: DhcpNetwork[] };
+  /** One network as get_active_networks_info gives it; null when it no longer exists. */
+  get_network_info: { args: { host: string; network_id: string }; result: DhcpNetwork | null };
+  /** Creates the DHCP port of `host` (device_owner network:dhcp, bound to `host`); null when the
+   * network or a subnet went away meanwhile. */
+  create_dhcp_port: { args: { host: string; port: { port: DhcpPortRequest } }; result: DhcpPort | null };
+  /** Updates the DHCP port of `host` (its fixed IPs, or a reserved port's device_id); null when the
+   * port is not that host's DHCP port or no longer exists. */
+  update_dhcp_port: {
+    args: { host: string; port_id: string; port: { port: Partial<DhcpPortRequest> & { network_id: string } } };
+    result: DhcpPort | null;
+  };
+  /** Deletes the DHCP port of `device_id` on the network. */
+  release_dhcp_port: { args: { host: string; network_id: string; device_id: string }; result: null };
+  /** dnsmasq serves these ports' host entries: their DHCP provisioning blocks are done. */
+  dhcp_ready_on_ports: { args: { port_ids: string[] }; result: null };
+  get_dhcp_port: { args: { port_id: string }; result: DhcpPort | null };
 }
 
 /** The topic each server method is served on (Neutron's: report_state on its own topic). */
@@ -267,6 +291,13 @@ export const SERVER_METHOD_TOPIC: { readonly [M in keyof ServerMethods]: string 
   update_device_up: TOPIC.PLUGIN,
   update_device_down: TOPIC.PLUGIN,
   tunnel_sync: TOPIC.PLUGIN,
+  get_active_networks_info: TOPIC.PLUGIN,
+  get_network_info: TOPIC.PLUGIN,
+  create_dhcp_port: TOPIC.PLUGIN,
+  update_dhcp_port: TOPIC.PLUGIN,
+  release_dhcp_port: TOPIC.PLUGIN,
+  dhcp_ready_on_ports: TOPIC.PLUGIN,
+  get_dhcp_port: TOPIC.PLUGIN,
 };
 
 // ----------------------------------------------------------------------------- server → agents
@@ -319,6 +350,89 @@ export const NOTIFICATION_TOPIC: { readonly [M in keyof AgentNotifications]: str
   tunnel_delete: notifierTopic('tunnel', 'delete'),
 };
 
+// ----------------------------------------------------------------------------- DHCP
+
+/** The agent_type a DHCP agent reports, which the network scheduler schedules to. */
+export const AGENT_TYPE_DHCP = 'DHCP agent';
+/** device_owner of DHCP ports. */
+export const DEVICE_OWNER_DHCP = 'network:dhcp';
+/** device_id of a DHCP port kept for the next agent when its network left an agent. */
+export const DEVICE_ID_RESERVED_DHCP_PORT = 'reserved_dhcp_port';
+
+export interface HostRoute {
+  destination: string;
+  nexthop: string;
+}
+
+/** A subnet as the DHCP agent gets it (the API's subnet dict). */
+export interface DhcpSubnet {
+  id: string;
+  network_id: string;
+  name: string;
+  cidr: string;
+  ip_version: 4 | 6;
+  gateway_ip: string | null;
+  enable_dhcp: boolean;
+  dns_nameservers: string[];
+  host_routes: HostRoute[];
+  allocation_pools: Array<{ start: string; end: string }>;
+  ipv6_ra_mode: string | null;
+  ipv6_address_mode: string | null;
+  subnetpool_id: string | null;
+  project_id: string;
+  revision_number: number;
+  [key: string]: unknown;
+}
+
+export interface ExtraDhcpOpt {
+  opt_name: string;
+  opt_value: string;
+  ip_version: 4 | 6;
+}
+
+/** A port as the DHCP agent gets it (the API's port dict, admin view). */
+export interface DhcpPort {
+  id: string;
+  network_id: string;
+  name: string;
+  mac_address: string;
+  fixed_ips: FixedIp[];
+  device_owner: string;
+  device_id: string;
+  admin_state_up: boolean;
+  status: string;
+  extra_dhcp_opts: ExtraDhcpOpt[];
+  project_id: string;
+  'binding:host_id'?: string;
+  revision_number: number;
+  [key: string]: unknown;
+}
+
+/** What the DHCP agent asks for when it creates or updates its port. */
+export interface DhcpPortRequest {
+  network_id: string;
+  device_id: string;
+  name?: string;
+  admin_state_up?: boolean;
+  project_id?: string;
+  /** `{subnet_id}` asks for an address on the subnet; with `ip_address`, that one. */
+  fixed_ips: Array<{ subnet_id?: string; ip_address?: string }>;
+  mac_address?: string;
+}
+
+/** A network as get_network_info gives it: its DHCP-enabled subnets (sorted by id: dnsmasq's tags
+ * follow them), and every port on it. */
+export interface DhcpNetwork {
+  id: string;
+  project_id: string;
+  admin_state_up: boolean;
+  mtu: number;
+  subnets: DhcpSubnet[];
+  /** Subnets of segments not on this host (routed networks; always empty here). */
+  non_local_subnets: DhcpSubnet[];
+  ports: DhcpPort[];
+}
+
 /** Neutron's DHCP agent notifications (casts to `dhcp_agent.<host>`, argument `payload`). */
 export type DhcpEvent =
   | 'network_create_end'
@@ -332,6 +446,8 @@ export type DhcpEvent =
   | 'port_delete_end';
 
 export interface DhcpPayload {
+  /** Neutron's processing priority of the event (the agent's queue order). */
+  priority?: number;
   network?: { id: string; [key: string]: unknown };
   network_id?: string;
   subnet?: { id: string; network_id: string; [key: string]: unknown };
@@ -341,8 +457,11 @@ export interface DhcpPayload {
   fixed_ips?: FixedIp[];
 }
 
-/** Notifications to DHCP agents (to one host's). */
-export type DhcpAgentNotifications = { [E in DhcpEvent]: { payload: DhcpPayload } };
+/** Notifications to DHCP agents (to one host's; network_delete_end to all). agent_updated says the
+ * agent's admin_state_up changed. */
+export type DhcpAgentNotifications = { [E in DhcpEvent]: { payload: DhcpPayload } } & {
+  agent_updated: { payload: { admin_state_up: boolean } };
+};
 
 // ----------------------------------------------------------------------------- L3 (routers)
 

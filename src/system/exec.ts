@@ -13,6 +13,8 @@ export interface ExecOptions {
   input?: string;
   /** Killed after this long; default 30 s. */
   timeoutMs?: number;
+  /** The program's environment; default this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type Runner = (file: string, args: readonly string[], opts?: ExecOptions) => Promise<ExecResult>;
@@ -30,9 +32,9 @@ export class SystemError extends Error {
 }
 
 /** The real runner: child_process.spawn with `shell: false`. */
-export const execRunner: Runner = (file, args, { input, timeoutMs = 30_000 } = {}) =>
+export const execRunner: Runner = (file, args, { input, timeoutMs = 30_000, env } = {}) =>
   new Promise((resolve) => {
-    const child = spawn(file, args, { shell: false, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(file, args, { shell: false, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -197,6 +197,8 @@ export const delLink = (name: string): Command => ['link', 'del', 'dev', v.devic
 
 export const addAddress = (cidr: string, dev: string): Command => ['addr', 'add', v.cidr(cidr), 'dev', v.device(dev)];
 
+export const delAddress = (cidr: string, dev: string): Command => ['addr', 'del', v.cidr(cidr), 'dev', v.device(dev)];
+
 export const replaceDefaultRoute = (gateway: string, dev: string): Command => [
   ...(gateway.includes(':') ? ['-6'] : []),
   'route',

@@ -13,8 +13,16 @@ export class InvalidValue extends Error {
 
 /** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/', whitespace or ':'. */
 const DEVICE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
-/** Namespace names become file names under /run/netns. */
-const NETNS = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+/** Namespace names become file names under /run/netns (room for `<host ns>-qdhcp-<uuid>`). */
+const NETNS = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+/** An absolute path of plain file-name characters (no spaces, commas, quotes or newlines: such a
+ * path goes into `--opt=PATH` arguments and files other programs parse). */
+const PATH = /^(\/[A-Za-z0-9_.+@-]+)+\/?$/;
+/** A DNS name (a domain, a host name): labels of letters, digits and hyphens. */
+const DNS_NAME =
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+/** A sysctl key (net.ipv6.conf.all.accept_ra). */
+const SYSCTL_KEY = /^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 /** A token of an `ip -batch`/`bridge -batch` line, or of an nft ruleset outside strings. */
 const TOKEN = /^[A-Za-z0-9_.:/,-]+$/;
@@ -58,6 +66,21 @@ export function cidr(value: string): string {
 export function uint(value: number, max = 0xffffffff): string {
   if (!Number.isInteger(value) || value < 0 || value > max) throw new InvalidValue('integer', value);
   return String(value);
+}
+
+export function path(value: string): string {
+  if (!PATH.test(value) || value.split('/').some((part) => part === '..')) throw new InvalidValue('path', value);
+  return value;
+}
+
+export function dnsName(value: string): string {
+  if (!DNS_NAME.test(value)) throw new InvalidValue('DNS name', value);
+  return value;
+}
+
+export function sysctlKey(value: string): string {
+  if (!SYSCTL_KEY.test(value)) throw new InvalidValue('sysctl key', value);
+  return value;
 }
 
 export function token(value: string): string {

@@ -1,5 +1,7 @@
-// `neutrino lab up|vm|exec|down` end to end: a two-host lab in one process (in-process bus, no
-// broker), two VMs on one network on different hosts ping each other, and `down` leaves nothing.
+// `neutrino lab up|vm|exec|down` end to end: a two-host lab (separate processes on a private broker
+// when RabbitMQ is installed, else one process), two VMs on one network on different hosts get their
+// addresses by DHCP and ping each other, the lab's commands say what is wrong with a reused or unknown
+// VM name, and `down` leaves nothing.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { destroyLab } from '../../src/lab/topology.js';
@@ -18,19 +20,33 @@ describe('neutrino lab', { skip: notRoot }, () => {
     await destroyLab(`nl-${name}`);
   });
 
-  it('up, two VMs on two hosts that ping each other, down', async () => {
+  it('up, two VMs on two hosts with DHCP addresses that ping each other, down', async () => {
     const port = await freePort();
-    up = await ServerProcess.start(['node', BIN, 'lab', 'up', '--name', name, '--hosts', '2', '--port', String(port)], {
+    up = await ServerProcess.start(['node', BIN, 'lab', 'up', '--lab', name, '--hosts', '2', '--port', String(port)], {
       url: `http://127.0.0.1:${port}`,
       ready: (s) => s.log.includes('is up'),
       // With RabbitMQ installed the lab starts a broker, the server and an agent process per host.
       deadlineMs: 120_000,
     });
+    // What it started, and the next commands as they run from here.
+    assert.match(up.log, /Linux bridge agent of host h1 registered/);
+    assert.match(up.log, /DHCP agent of host h2 registered/);
+    assert.match(up.log, new RegExp(`node \\S*bin/neutrino\\.js lab vm v1 --lab ${name} --host h1`));
     const v1 = await neutrino(['vm', 'v1', '--host', 'h1', '--network', 'blue', '--cidr', '10.40.0.0/24', '--ip', '10.40.0.11']);
     assert.equal(v1.code, 0, v1.stderr + up.log);
-    assert.equal(JSON.parse(v1.stdout).status, 'ACTIVE');
+    const r1 = JSON.parse(v1.stdout);
+    assert.equal(r1.status, 'ACTIVE');
+    assert.deepEqual(r1.addresses, ['10.40.0.11/24'], 'obtained by DHCP');
+    assert.equal(r1.dhcp.mtu, 1450);
     const v2 = await neutrino(['vm', 'v2', '--host', 'h2', '--network', 'blue', '--ip', '10.40.0.12']);
     assert.equal(v2.code, 0, v2.stderr + up.log);
+    assert.deepEqual(JSON.parse(v2.stdout).addresses, ['10.40.0.12/24']);
+    const again = await neutrino(['vm', 'v1', '--host', 'h2', '--network', 'blue']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /has a VM v1 already/);
+    const unknown = await neutrino(['exec', 'v9', '--', 'true']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no VM v9 \(its VMs: v1, v2\)/);
     let ping = await neutrino(['exec', 'v1', '--', 'ping', '-c1', '-W2', '10.40.0.12']);
     for (let i = 0; ping.code !== 0 && i < 20; i++)
       ping = await neutrino(['exec', 'v1', '--', 'ping', '-c1', '-W1', '10.40.0.12']);

@@ -6,7 +6,7 @@
 // (processes by PID, OVS daemons, the broker, every namespace of the lab, the state directory), also
 // after a failed start.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROVIDER_BRIDGE } from '../../src/lab/ovs.js';
@@ -27,6 +27,13 @@ export const rabbitSkip: string | false =
 // biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely in tests
 type Json = Record<string, any>;
 
+export interface LabStartOptions {
+  /** A DHCP agent process per host too. */
+  dhcp?: boolean;
+  /** More [DEFAULT] options of the server (e.g. `agent_down_time = 3`). */
+  serverDefaults?: string;
+}
+
 export class DataplaneLab {
   readonly topology: LabTopology;
   readonly dir: string;
@@ -34,10 +41,13 @@ export class DataplaneLab {
   private rabbitUrl = '';
   private server?: ServerProcess;
   readonly agents = new Map<string, ServerProcess>();
+  readonly dhcpAgents = new Map<string, ServerProcess>();
   private brokerStarted = false;
 
   private constructor(readonly tag: string) {
     this.dir = mkdtempSync(join(tmpdir(), `neutrino-lab-${tag}-`));
+    // dnsmasq reads its files below it as user nobody.
+    chmodSync(this.dir, 0o755);
     this.topology = new LabTopology(`nt-${tag}`, this.dir);
   }
 
@@ -46,7 +56,7 @@ export class DataplaneLab {
   }
 
   /** A lab of `hostCount` hosts, each running the L2 agent of `l2` (one kind, or one per host). */
-  static async start(hostCount: number, l2: L2Kind | L2Kind[] = 'linuxbridge'): Promise<DataplaneLab> {
+  static async start(hostCount: number, l2: L2Kind | L2Kind[] = 'linuxbridge', o: LabStartOptions = {}): Promise<DataplaneLab> {
     const lab = new DataplaneLab(runTag());
     try {
       await lab.topology.createUnderlay();
@@ -59,7 +69,7 @@ export class DataplaneLab {
       lab.url = `http://127.0.0.1:${port}`;
       writeFileSync(
         join(lab.dir, 'server.conf'),
-        `${lab.common()}bind_port = ${port}\nstate_path = ${lab.dir}\n` +
+        `${lab.common()}bind_port = ${port}\nstate_path = ${lab.dir}\n${o.serverDefaults ?? ''}` +
           '[ml2]\nmechanism_drivers = linuxbridge,openvswitch,l2population\ntenant_network_types = vxlan\n' +
           '[ml2_type_vxlan]\nvni_ranges = 1000:1999\n',
       );
@@ -68,9 +78,12 @@ export class DataplaneLab {
         env: { ...process.env, NEUTRINO_HOME: lab.dir },
       });
       for (const h of lab.hosts) lab.startAgent(h);
+      if (o.dhcp) for (const h of lab.hosts) lab.startDhcpAgent(h);
       await until('every agent alive', async () => {
         const agents = (await lab.api('GET', 'agents')).body.agents as Json[];
-        return lab.hosts.every((h) => agents.some((a) => a.host === h.name && a.alive));
+        const alive = (h: LabHost, dhcp: boolean) =>
+          agents.some((a) => a.host === h.name && a.alive && (a.agent_type === 'DHCP agent') === dhcp);
+        return lab.hosts.every((h) => alive(h, false) && (!o.dhcp || alive(h, true)));
       });
       return lab;
     } catch (err) {
@@ -108,6 +121,23 @@ export class DataplaneLab {
     );
     const agent = ServerProcess.spawn(['node', BIN, 'agent', 'linuxbridge', '--config-file', conf]);
     this.agents.set(h.name, agent);
+    return agent;
+  }
+
+  /** Starts (or starts again) the DHCP agent of `host`: its namespaces prefixed with the host's,
+   * its files under <dir>/<host>, dnsmasq checked every second. */
+  startDhcpAgent(h: LabHost): ServerProcess {
+    const conf = join(this.dir, `dhcp-${h.name}.conf`);
+    writeFileSync(
+      conf,
+      `${this.common()}host = ${h.name}\nstate_path = ${join(this.dir, h.name)}\n` +
+        `dnsmasq_base_log_dir = ${join(this.dir, h.name, 'dnsmasq-log')}\n` +
+        (h.l2 === 'openvswitch' ? 'interface_driver = openvswitch\n' : '') +
+        `[agent]\nreport_interval = 1\nhost_namespace = ${h.netns}\ncheck_child_processes_interval = 1\n` +
+        (h.l2 === 'openvswitch' ? `[ovs]\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` : ''),
+    );
+    const agent = ServerProcess.spawn(['node', BIN, 'agent', 'dhcp', '--config-file', conf]);
+    this.dhcpAgents.set(h.name, agent);
     return agent;
   }
 
@@ -167,11 +197,13 @@ export class DataplaneLab {
   }
 
   agentLogs(): string {
-    return [...this.agents].map(([h, a]) => `--- agent ${h}:\n${a.log}`).join('\n');
+    return [...this.agents, ...[...this.dhcpAgents].map(([h, a]) => [`${h} (DHCP)`, a] as const)]
+      .map(([h, a]) => `--- agent ${h}:\n${a.log}`)
+      .join('\n');
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.agents.values()].map((a) => a.stop()));
+    await Promise.allSettled([...this.agents.values(), ...this.dhcpAgents.values()].map((a) => a.stop()));
     await this.server?.stop().catch(() => undefined);
     if (this.brokerStarted) await run('bash', [RABBIT, 'stop', join(this.dir, 'broker')], { timeoutMs: 60_000 });
     await this.topology.destroy();

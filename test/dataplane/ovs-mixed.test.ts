@@ -77,7 +77,9 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
       agents: Array<{ host: string; agent_type: string }>;
     };
     assert.deepEqual(agents.agents.map((a) => `${a.host}:${a.agent_type}`).sort(), [
+      'h1:DHCP agent',
       'h1:Linux bridge agent',
+      'h2:DHCP agent',
       'h2:Open vSwitch agent',
     ]);
 

@@ -5,14 +5,15 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import {
   AgentNotifier,
+  type DhcpRpcHandlers,
   L3PluginRpcClient,
   type L3PluginRpcHandlers,
   listenAgentNotifications,
   listenDhcpAgent,
   listenL3Agent,
+  type Ml2RpcHandlers,
   osloTime,
   ServerRpcClient,
-  type ServerRpcHandlers,
   serveAgentRpc,
   serveL3PluginRpc,
 } from '../../src/rpc/clients.js';
@@ -92,7 +93,7 @@ test('an agent calls the server through ServerRpcClient; serveAgentRpc routes ea
   const reports: ReportStateArgs[] = [];
   const topics: Record<string, string> = {};
   // A class instance, as the server's plugin would implement it: methods are called bound.
-  class Handlers implements ServerRpcHandlers {
+  class Handlers implements Ml2RpcHandlers {
     private readonly status = 'AGENT_NEW' as const;
     report_state(args: ReportStateArgs, ctx: { topic: string }) {
       reports.push(args);
@@ -433,6 +434,64 @@ test('L3 agent notifications: scheduling changes to one host, router_deleted to 
     ['router_deleted', { router_id: 'r3' }],
     ['router_removed_from_agent', { payload: { router_id: 'r1' } }],
   ]);
+});
+
+test('a DHCP agent calls DhcpRpcCallback on q-plugin with Neutron’s argument names', async () => {
+  const [server, agent] = [open(), open()];
+  const calls: Array<[string, unknown, string]> = [];
+  const net = { id: 'n1', project_id: 'p', admin_state_up: true, mtu: 1450, subnets: [], non_local_subnets: [], ports: [] };
+  const rec = <T>(method: string, args: unknown, topic: string, result: T): T => {
+    calls.push([method, args, topic]);
+    return result;
+  };
+  const handlers: DhcpRpcHandlers = {
+    get_active_networks_info: (a, ctx) => rec('get_active_networks_info', a, ctx.topic, [net]),
+    get_network_info: (a, ctx) => rec('get_network_info', a, ctx.topic, a.network_id === 'n1' ? net : null),
+    create_dhcp_port: (a, ctx) => rec('create_dhcp_port', a, ctx.topic, null),
+    update_dhcp_port: (a, ctx) => rec('update_dhcp_port', a, ctx.topic, null),
+    release_dhcp_port: (a, ctx) => rec('release_dhcp_port', a, ctx.topic, null),
+    dhcp_ready_on_ports: (a, ctx) => rec('dhcp_ready_on_ports', a, ctx.topic, null),
+    get_dhcp_port: (a, ctx) => rec('get_dhcp_port', a, ctx.topic, null),
+  };
+  const listener = await serveAgentRpc(server, handlers);
+  const c = new ServerRpcClient(agent, { host: 'net1' });
+  assert.deepEqual(await c.getActiveNetworksInfo(), [net]);
+  assert.deepEqual(await c.getNetworkInfo('n1'), net);
+  assert.equal(await c.getNetworkInfo('n2'), null);
+  const port = { network_id: 'n1', device_id: 'dhcpX-n1', fixed_ips: [{ subnet_id: 's1' }] };
+  assert.equal(await c.createDhcpPort(port), null);
+  assert.equal(await c.updateDhcpPort('p1', { network_id: 'n1', fixed_ips: [] }), null);
+  assert.equal(await c.releaseDhcpPort('n1', 'dhcpX-n1'), null);
+  assert.equal(await c.dhcpReadyOnPorts(['p1', 'p2']), null);
+  assert.deepEqual(calls, [
+    ['get_active_networks_info', { host: 'net1', enable_dhcp_filter: true }, TOPIC.PLUGIN],
+    ['get_network_info', { host: 'net1', network_id: 'n1' }, TOPIC.PLUGIN],
+    ['get_network_info', { host: 'net1', network_id: 'n2' }, TOPIC.PLUGIN],
+    ['create_dhcp_port', { host: 'net1', port: { port } }, TOPIC.PLUGIN],
+    ['update_dhcp_port', { host: 'net1', port_id: 'p1', port: { port: { network_id: 'n1', fixed_ips: [] } } }, TOPIC.PLUGIN],
+    ['release_dhcp_port', { host: 'net1', network_id: 'n1', device_id: 'dhcpX-n1' }, TOPIC.PLUGIN],
+    ['dhcp_ready_on_ports', { port_ids: ['p1', 'p2'] }, TOPIC.PLUGIN],
+  ]);
+  await listener.stop();
+});
+
+test('network_delete_end fans out to every DHCP agent; agent_updated goes to one', async () => {
+  const [server, a1, a2] = [open(), open(), open()];
+  const got: string[] = [];
+  for (const [t, host] of [
+    [a1, 'h1'],
+    [a2, 'h2'],
+  ] as const) {
+    await listenDhcpAgent(t, host, {
+      network_delete_end: ({ payload }) => void got.push(`${host}:del:${payload.network_id}`),
+      agent_updated: ({ payload }) => void got.push(`${host}:admin:${payload.admin_state_up}`),
+    });
+  }
+  const n = new AgentNotifier(server);
+  await n.dhcpFanout('network_delete_end', { network_id: 'n7' });
+  await n.dhcpAgentUpdated('h2', false);
+  await until(() => got.length >= 3, 2000, 'three notifications');
+  assert.deepEqual([...got].sort(), ['h1:del:n7', 'h2:admin:false', 'h2:del:n7']);
 });
 
 test('osloTime is oslo’s strtime', () => {

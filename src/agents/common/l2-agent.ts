@@ -3,9 +3,9 @@
 // has its backend make the host match, and reports the ports it has wired up (and the ones it
 // took down) with update_device_list. Notifications only wake the loop early; a lost one is made
 // up for by the next poll, and a restart starts from the server's state, never from scratch.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentState, HostPort, HostState } from '../../rpc/contract.js';
 import { type Listener, listenAgentNotifications, ServerRpcClient, type Transport } from '../../rpc/index.js';
+import { StateReporter } from './agent-loop.js';
 
 /** What makes a host match its desired state: Linux bridges, OVS, or nothing (noop). */
 export interface L2Backend {
@@ -44,8 +44,7 @@ export class L2Agent {
   private readonly client: ServerRpcClient;
   private listener?: Listener;
   private stopped = false;
-  /** Ends the pauses between heartbeats when the agent stops. */
-  private readonly stopping = new AbortController();
+  private readonly reporter: StateReporter;
   private wake?: () => void;
   private dirty = true;
   /** Security groups whose rules, and groups or address groups whose addresses, changed since the
@@ -55,7 +54,6 @@ export class L2Agent {
   /** The last desired state, which a firewall refresh updates in place. */
   private lastState?: HostState;
   private devices = 0;
-  private registered = false;
   private loops: Promise<void>[] = [];
   /** Ports reported up at a revision, so a port is not reported again until it changes. */
   private reported = new Map<string, string>();
@@ -70,6 +68,10 @@ export class L2Agent {
     private readonly opts: L2AgentOptions,
   ) {
     this.client = new ServerRpcClient(transport, { host: opts.host, timeoutMs: opts.timeoutMs });
+    this.reporter = new StateReporter(this.client, (f) => this.state(f), {
+      reportIntervalSec: opts.reportIntervalSec,
+      log: opts.log,
+    });
   }
 
   private log(msg: string): void {
@@ -114,7 +116,8 @@ export class L2Agent {
       },
     });
     this.backend.watch?.(resync);
-    this.loops.push(this.reportLoop(), this.syncLoop());
+    this.reporter.start();
+    this.loops.push(this.syncLoop());
   }
 
   /** Something changed: reconcile now rather than at the next poll. */
@@ -143,33 +146,6 @@ export class L2Agent {
       relevant = true;
     }
     if (relevant) this.wake?.();
-  }
-
-  private async reportLoop(): Promise<void> {
-    let delay = 1000;
-    while (!this.stopped) {
-      try {
-        if (!this.registered) {
-          const status = await this.client.reportState(this.state(true));
-          this.registered = true;
-          delay = 1000;
-          this.log(`registered with the server: ${status}`);
-        } else await this.client.castReportState(this.state(false));
-      } catch (err) {
-        this.log(`report_state failed: ${(err as Error).message}`);
-        if (!this.registered) {
-          await this.pause(delay);
-          delay = Math.min(delay * 2, 30_000);
-          continue;
-        }
-      }
-      if (this.opts.reportIntervalSec === 0 && this.registered) return;
-      await this.pause(this.opts.reportIntervalSec * 1000);
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return sleep(ms, undefined, { ref: false, signal: this.stopping.signal }).catch(() => undefined);
   }
 
   private async syncLoop(): Promise<void> {
@@ -273,10 +249,9 @@ export class L2Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.stopping.abort();
     this.wake?.();
     await this.listener?.stop();
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.loops, this.reporter.stop()]);
     await this.backend.close?.();
   }
 }

@@ -1,6 +1,6 @@
 // Port security on the bridge (nftables `bridge` family): a port with port_security_enabled may
 // only send from its MAC with its fixed IPs, or from an allowed address pair's MAC with that pair's
-// IP, ARP included; DHCP discovery (from 0.0.0.0) and IPv6 link-local / DAD pass. Other ethertypes
+// IP, ARP included; DHCP client requests (from any address) and IPv6 link-local / DAD pass. Other ethertypes
 // from the port's MACs pass (the inet family's security groups see only IP).
 import { isIPv4 } from 'node:net';
 import { valid } from '../../system/index.js';
@@ -32,8 +32,10 @@ export function antispoofRules(p: FirewallPort): string[] {
   const sources = allowedSources(p);
   const macs = [...sources.keys()];
   const rules = [
-    // DHCPv4 discovery/request before the port has its address.
-    `ether saddr ${set(macs)} ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept`,
+    // DHCPv4 client requests from any source address (Neutron's DHCP_CLIENT exception): discovery
+    // before the port has its address, and the renewal or rebinding of an address the port no
+    // longer has, which the DHCP server must see to answer NAK.
+    `ether saddr ${set(macs)} ip protocol udp udp sport 68 udp dport 67 accept`,
     // IPv6 duplicate address detection.
     `ether saddr ${set(macs)} ip6 saddr :: accept`,
   ];

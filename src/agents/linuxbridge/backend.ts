@@ -171,7 +171,9 @@ function firewallPorts(networks: Map<string, NetworkPlan>): FirewallPort[] {
       mac_address: p.mac_address,
       fixed_ips: p.fixed_ips.map((f) => f.ip_address),
       allowed_address_pairs: p.allowed_address_pairs,
-      port_security_enabled: p.port_security_enabled,
+      // Neutron's trusted ports (is_port_trusted): a network:* port (DHCP, router) is not filtered, as
+      // the Open vSwitch agent's flows do not filter it either.
+      port_security_enabled: p.port_security_enabled && !p.device_owner.startsWith('network:'),
       security_groups: p.security_groups,
     })),
   );

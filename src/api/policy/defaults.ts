@@ -88,6 +88,11 @@ export const RESOURCE_RULES: Record<string, string> = {
   update_agent: ADMIN,
   delete_agent: ADMIN,
   get_availability_zone: 'role:reader',
+  // dhcp_agent_scheduler: admins only.
+  'get_dhcp-networks': ADMIN,
+  'create_dhcp-network': ADMIN,
+  'delete_dhcp-network': ADMIN,
+  'get_dhcp-agents': ADMIN,
 
   // Routers and floating IPs (neutron/conf/policies/router.py, floatingip.py); ha and distributed
   // are admin-only by their definitions.

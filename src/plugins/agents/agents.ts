@@ -84,14 +84,19 @@ export function parseAgentTime(time: string | Date): number {
 
 const REQUIRED_STATE = ['agent_type', 'binary', 'host', 'topic'] as const;
 
+/** Told after an agent was changed through the API (the DHCP scheduler tells a DHCP agent it was
+ * disabled or enabled). */
+export interface AgentObserver {
+  agentUpdated(before: Dict, after: Dict): Promise<void>;
+}
+
 export class AgentService extends BaseService {
   protected notFoundType = 'Agent';
   protected notFoundLabel = 'Agent';
-  /** Told after an admin's update of an agent commits (the L3 plugin's agent_updated). */
-  readonly updateHooks: Array<(before: Dict, after: Dict) => Promise<void>> = [];
+  readonly observers: AgentObserver[] = [];
 
   protected override async afterUpdate(before: Dict, after: Dict): Promise<void> {
-    for (const h of this.updateHooks) await h(before, after);
+    for (const o of this.observers) await o.agentUpdated(before, after);
   }
   /** Reports sent before this server started are stale and dropped, as Neutron does. */
   readonly startedAt = Date.now();

@@ -44,11 +44,31 @@ function checkDhcpPrefixlen(version: number, prefixlen: number): void {
   }
 }
 
+/** Told after a subnet change commits (the DHCP agents' notifications). */
+export interface SubnetObserver {
+  subnetsCreated(subnets: Dict[]): Promise<void>;
+  subnetUpdated(before: Dict, after: Dict): Promise<void>;
+  subnetDeleted(subnet: Dict): Promise<void>;
+}
+
 export class SubnetService extends BaseService {
   protected notFoundType = 'Subnet';
   protected notFoundLabel = 'Subnet';
   networks!: NetworkService;
   pools!: SubnetPoolService;
+  readonly observers: SubnetObserver[] = [];
+
+  protected override async afterCreate(created: Dict[]): Promise<void> {
+    for (const o of this.observers) await o.subnetsCreated(created);
+  }
+
+  protected override async afterUpdate(before: Dict, after: Dict): Promise<void> {
+    for (const o of this.observers) await o.subnetUpdated(before, after);
+  }
+
+  protected override async afterDelete(deleted: Dict): Promise<void> {
+    for (const o of this.observers) await o.subnetDeleted(deleted);
+  }
 
   constructor(
     def: BaseService['def'],

@@ -153,10 +153,12 @@ export function createL3(registry: Registry, deps: L3Deps, cfg: Config): L3Plugi
     await db.deleteFrom('floatingips').where('id', 'in', ids).execute();
     await db.deleteFrom('ports').where('id', 'in', portIds).execute();
   });
-  deps.agents.updateHooks.push(async (before, after) => {
-    if (after.agent_type === 'L3 agent' && before.admin_state_up !== after.admin_state_up) {
-      notify.agentUpdated(Boolean(after.admin_state_up), after.host as string);
-    }
+  deps.agents.observers.push({
+    agentUpdated: async (before, after) => {
+      if (after.agent_type === 'L3 agent' && before.admin_state_up !== after.admin_state_up) {
+        notify.agentUpdated(Boolean(after.admin_state_up), after.host as string);
+      }
+    },
   });
   const autoAllocator = new AutoAllocator({ store: deps.store, networks: deps.networks, subnets: deps.subnets, routers });
   const rpc = new L3Rpc({ store: deps.store, routers, ports: deps.ports, fips, scheduler, settings, log: deps.log });

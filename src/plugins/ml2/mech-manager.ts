@@ -80,6 +80,25 @@ export class MechanismManager {
 
   /** Asks the drivers in order; the first `setBinding` wins. Never throws for an unbindable port. */
   bind(req: BindRequest): BindingResult {
+    const { result, reasons } = this.attempt(req);
+    if (result) return result;
+    if (req.segments.length === 0) reasons.unshift(`network ${req.network.id} has no segments`);
+    if (this.drivers.every((d) => !d.bindPort)) reasons.push('no mechanism driver that binds ports is configured');
+    const failure = reasons.join('; ') || 'no mechanism driver could bind the port';
+    this.log?.warn(
+      { port_id: req.port.id, host: req.host, reason: failure },
+      `Failed to bind port ${req.port.id} on host ${req.host}`,
+    );
+    return { vifType: VIF_TYPE_BINDING_FAILED, vifDetails: {}, failure };
+  }
+
+  /** Whether a port of `req` could be bound (Neutron's filter_hosts_with_network_access asks this
+   * of a network and a host before scheduling a DHCP agent there); binds and logs nothing. */
+  canBind(req: BindRequest): boolean {
+    return this.attempt(req).result !== undefined;
+  }
+
+  private attempt(req: BindRequest): { result?: BindingResult; reasons: string[] } {
     const reasons: string[] = [];
     let result: BindingResult | undefined;
     for (const driver of this.drivers) {
@@ -100,16 +119,9 @@ export class MechanismManager {
         refuse: (reason) => reasons.push(reason),
       };
       driver.bindPort(ctx);
-      if (result) return result;
+      if (result) return { result, reasons };
     }
-    if (req.segments.length === 0) reasons.unshift(`network ${req.network.id} has no segments`);
-    if (this.drivers.every((d) => !d.bindPort)) reasons.push('no mechanism driver that binds ports is configured');
-    const failure = reasons.join('; ') || 'no mechanism driver could bind the port';
-    this.log?.warn(
-      { port_id: req.port.id, host: req.host, reason: failure },
-      `Failed to bind port ${req.port.id} on host ${req.host}`,
-    );
-    return { vifType: VIF_TYPE_BINDING_FAILED, vifDetails: {}, failure };
+    return { reasons };
   }
 
   /** Calls every driver, even after one fails (each has its own side effects to carry out);

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { DB } from '../../db/connection.js';
 import type { Store } from '../../db/store.js';
 import type { AgentStatus, DeviceDetailsReply, HostNetwork, HostPort, HostState } from '../../rpc/contract.js';
-import type { AgentNotifier, ServerRpcHandlers } from '../../rpc/index.js';
+import type { AgentNotifier, Ml2RpcHandlers } from '../../rpc/index.js';
 import { AGENT_TYPE, type AgentService } from '../agents/agents.js';
 import type { NetworkService } from '../core/networks.js';
 import type { PortService } from '../core/ports.js';
@@ -13,10 +13,10 @@ import { securityGroupInfo } from '../security-groups/agent-info.js';
 import { type Dict, transaction } from '../service.js';
 import { type BoundPort, boundPorts, TUNNEL_TYPES } from './host-ports.js';
 import { fdbOfNetworks, type L2PopulationDriver } from './l2population.js';
-import { VIF_TYPE_BINDING_FAILED, VIF_TYPE_UNBOUND } from './mech/driver.js';
+import { type AgentView, VIF_TYPE_BINDING_FAILED, VIF_TYPE_UNBOUND, VNIC_NORMAL } from './mech/driver.js';
 import type { Logger, MechanismManager } from './mech-manager.js';
 import { BINDINGS_TABLE, HOST, VIF_TYPE } from './port-binding.js';
-import { completeBlock, ENTITY_L2, lockPort } from './provisioning.js';
+import { completeBlock, ENTITY_DHCP, ENTITY_L2, isBlocked, lockPort, removeBlock } from './provisioning.js';
 import { segmentsOf } from './segments-db.js';
 
 export const L2_AGENT_TYPES: string[] = [AGENT_TYPE.LINUXBRIDGE, AGENT_TYPE.OVS];
@@ -225,6 +225,41 @@ export class Ml2Plugin {
     return failed;
   }
 
+  /** The DHCP agent serves these ports' host entries (dhcp_ready_on_ports): their DHCP blocks are
+   * done, and a bound port whose last block that was turns ACTIVE. A port without a DHCP block is
+   * left alone (a report repeated after a reload must not revive a port its L2 agent took down). */
+  async dhcpReady(portIds: string[]): Promise<void> {
+    const activated: BoundPort[] = [];
+    for (const portId of new Set(portIds)) {
+      try {
+        const p = await transaction(this.deps.store, async (db) => {
+          await lockPort(db, portId);
+          if (!(await removeBlock(db, portId, ENTITY_DHCP)) || (await isBlocked(db, portId))) return undefined;
+          const [bound] = await boundPorts(db, { portIds: [portId] });
+          if (!bound) return undefined;
+          return (await this.setStatus(db, portId, 'ACTIVE')) ? { ...bound, status: 'ACTIVE' } : undefined;
+        });
+        if (p) activated.push(p);
+      } catch (err) {
+        this.deps.log?.error({ err, port_id: portId }, 'dhcp_ready_on_ports failed');
+      }
+    }
+    for (const p of activated) this.emitStatus(p.id, 'ACTIVE', p.host);
+    if (activated.length) this.safely('l2population announce', 'dhcp', async () => this.deps.l2pop?.portsUp(activated));
+  }
+
+  /** The hosts among `hosts` where a port of the network could be bound: those whose L2 agent
+   * reaches one of its segments (Neutron's filter_hosts_with_network_access). */
+  async hostsWithNetworkAccess(db: DB, networkId: string, hosts: string[]): Promise<string[]> {
+    if (hosts.length === 0) return [];
+    const [network] = await this.deps.store.getRows(db, this.deps.networks.def, [networkId]);
+    if (!network) return [];
+    const segments = (await segmentsOf(db, [networkId])).get(networkId) ?? [];
+    const agents = (await this.deps.agents.getAgents({ host: hosts }, db)) as unknown as AgentView[];
+    const port = { id: '', network_id: networkId, device_owner: 'network:dhcp' };
+    return hosts.filter((host) => this.deps.manager.canBind({ port, network, host, vnicType: VNIC_NORMAL, segments, agents }));
+  }
+
   /** One device up; the port when this made it ACTIVE. */
   private async deviceUp(host: string, device: string): Promise<BoundPort | undefined> {
     const portId = await this.resolve(this.db, host, device);
@@ -372,7 +407,7 @@ export class Ml2Plugin {
   }
 
   /** The handlers agents call over the bus. */
-  handlers(): ServerRpcHandlers {
+  handlers(): Ml2RpcHandlers {
     return {
       report_state: async ({ agent_state, time }) => {
         const status = await this.deps.agents.reportState(agent_state.agent_state as never, time);

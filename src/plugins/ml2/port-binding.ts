@@ -10,7 +10,7 @@ import type { PortExtension } from '../core/ports.js';
 import type { Dict } from '../service.js';
 import { type AgentView, VIF_TYPE_BINDING_FAILED, VIF_TYPE_UNBOUND, VNIC_NORMAL } from './mech/driver.js';
 import type { BindingResult, MechanismManager } from './mech-manager.js';
-import { addBlock, blocksOf, clearBlocks, ENTITY_L2 } from './provisioning.js';
+import { addBlock, blocksOf, ENTITY_L2, removeBlock } from './provisioning.js';
 import type { Segment } from './segment.js';
 
 export const HOST = 'binding:host_id';
@@ -114,8 +114,8 @@ export class PortBindingExtension implements PortExtension {
   async extend(db: DB, ports: Dict[]): Promise<void> {
     const ids = ports.map((p) => p.id as string);
     const bindings = await this.load(db, ids);
-    // Only ports with a binding row can have provisioning blocks (most ports of a big list have none).
-    const blocks = await blocksOf(db, [...bindings.keys()]);
+    // Unbound ports too may wait, for the DHCP agent.
+    const blocks = await blocksOf(db, ids);
     for (const p of ports) {
       const b = bindings.get(p.id as string) ?? DEFAULTS;
       p[HOST] = b.host;
@@ -192,7 +192,8 @@ export class PortBindingExtension implements PortExtension {
     await db.deleteFrom(BINDINGS_TABLE).where('port_id', '=', portId).execute();
     await db.deleteFrom(LEVELS_TABLE).where('port_id', '=', portId).execute();
     await db.insertInto(BINDINGS_TABLE).values(row).execute();
-    await clearBlocks(db, portId);
+    // Only the L2 block follows the binding; the DHCP agent's stands whatever the host.
+    await removeBlock(db, portId, ENTITY_L2);
     if (result.segment && result.driver) {
       await db
         .insertInto(LEVELS_TABLE)

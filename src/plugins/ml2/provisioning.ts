@@ -1,5 +1,5 @@
 // Provisioning blocks, as Neutron's: a bound port is ACTIVE only once every entity that must wire
-// it (its L2 agent; later the DHCP agent) has said it is done. Each entity's block is a row;
+// it (its L2 agent; the DHCP agent serving its network) has said it is done. Each entity's block is a row;
 // completing removes it, and whoever removes the last one turns the port ACTIVE, so two agents
 // finishing at once cannot leave it stuck.
 import type { DB } from '../../db/connection.js';
@@ -16,6 +16,17 @@ export async function addBlock(db: DB, portId: string, entity: string): Promise<
 
 export async function clearBlocks(db: DB, portId: string): Promise<void> {
   await db.deleteFrom(BLOCKS_TABLE).where('port_id', '=', portId).execute();
+}
+
+/** Removes `entity`'s block; whether there was one. */
+export async function removeBlock(db: DB, portId: string, entity: string): Promise<boolean> {
+  const r = await db.deleteFrom(BLOCKS_TABLE).where('port_id', '=', portId).where('entity', '=', entity).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/** Whether any entity still blocks the port. */
+export async function isBlocked(db: DB, portId: string): Promise<boolean> {
+  return (await db.selectFrom(BLOCKS_TABLE).select('entity').where('port_id', '=', portId).executeTakeFirst()) !== undefined;
 }
 
 export async function blocksOf(db: DB, portIds: string[]): Promise<Map<string, string[]>> {
@@ -44,7 +55,6 @@ export async function lockPort(db: DB, portId: string): Promise<void> {
  * repeated report (nothing left to remove) also answers true when nothing else holds the port. */
 export async function completeBlock(db: DB, portId: string, entity: string): Promise<boolean> {
   await lockPort(db, portId);
-  await db.deleteFrom(BLOCKS_TABLE).where('port_id', '=', portId).where('entity', '=', entity).execute();
-  const left = await db.selectFrom(BLOCKS_TABLE).select('entity').where('port_id', '=', portId).executeTakeFirst();
-  return left === undefined;
+  await removeBlock(db, portId, entity);
+  return !(await isBlocked(db, portId));
 }
