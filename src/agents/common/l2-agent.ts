@@ -181,7 +181,9 @@ export class L2Agent {
         try {
           await this.reconcile();
         } catch (err) {
-          this.dirty = true;
+          // Tried again at the next poll, or sooner when something changes; not at once: a
+          // failure that comes without delay (ovsdb-server not up yet) would spin, calling
+          // get_host_state and logging as fast as the bus answers.
           this.log(`reconcile failed: ${(err as Error).message}`);
         }
       } else if (this.changedRules.size || this.changedMembers.size) {
