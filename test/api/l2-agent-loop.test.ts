@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { L2Agent, type L2Backend } from '../../src/agents/common/l2-agent.js';
-import { TestServer } from '../helpers.js';
+import type { HostState } from '../../src/rpc/contract.js';
+import { ADMIN, TestServer } from '../helpers.js';
 
 const configurations = () => ({
   interface_mappings: {},
@@ -61,5 +62,66 @@ describe('a reconcile that fails at once', () => {
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(failing.applies, 1, `${failing.applies} reconciles in half a second`);
     assert.equal(logged.filter((m) => m.startsWith('reconcile failed')).length, 1);
+  });
+});
+
+/** A backend that records what it is asked to do. */
+class RecordingBackend implements L2Backend {
+  applies = 0;
+  applied?: HostState;
+  refreshes: HostState[] = [];
+  async apply(state: HostState): Promise<Set<string>> {
+    this.applies++;
+    this.applied = state;
+    return new Set(state.ports.map((p) => p.id));
+  }
+  async refreshFirewall(state: HostState): Promise<void> {
+    this.refreshes.push(state);
+  }
+  configurations = configurations;
+}
+
+describe('security group changes more often than the polling interval', () => {
+  let s: TestServer;
+  let agent: L2Agent;
+  const backend = new RecordingBackend();
+
+  before(async () => {
+    s = await TestServer.start([
+      ['ml2', 'tenant_network_types', 'vxlan'],
+      ['ml2_type_vxlan', 'vni_ranges', '100:199'],
+    ]);
+    agent = agentOn(s, backend, 1);
+    await agent.start();
+  });
+  after(async () => {
+    await agent?.stop();
+    await s?.close();
+  });
+
+  it('are firewall refreshes, and the full reconcile still comes every interval', async () => {
+    // A port of this host in a group whose rule names an address group: its changes concern the host.
+    const ag = await s.create('address_groups', 'address_group', { name: 'office', addresses: [] }, ADMIN);
+    const sg = await s.create('security_groups', 'security_group', { name: 'db' }, ADMIN);
+    await s.create(
+      'security_group_rules',
+      'security_group_rule',
+      { security_group_id: sg.id, direction: 'ingress', remote_address_group_id: ag.id },
+      ADMIN,
+    );
+    const net = await s.network({}, ADMIN);
+    await s.subnet(net.id, '10.8.0.0/24', {}, ADMIN);
+    await s.port(net.id, { 'binding:host_id': 'host-a', device_owner: 'compute:nova', security_groups: [sg.id] }, ADMIN);
+    await until('the port in the agent’s state', () => backend.refreshes.length === 0 && agent.syncs >= 2);
+    // An address every 100 ms for 3.5 polling intervals.
+    const applies = backend.applies;
+    const refreshes = backend.refreshes.length;
+    for (let i = 0; i < 35; i++) {
+      const r = await s.put(`/v2.0/address-groups/${ag.id}/add_addresses`, { addresses: [`198.51.100.${i + 1}`] }, ADMIN);
+      assert.equal(r.status, 200);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(backend.refreshes.length > refreshes, 'the changes were firewall refreshes');
+    assert.ok(backend.applies > applies, 'no full reconcile in 3.5 polling intervals');
   });
 });

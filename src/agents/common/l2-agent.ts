@@ -54,6 +54,8 @@ export class L2Agent {
   private changedMembers = new Set<string>();
   /** The last desired state, which a firewall refresh updates in place. */
   private lastState?: HostState;
+  /** When the last full reconcile ended: the next poll is due one polling interval later. */
+  private lastReconcile = 0;
   private devices = 0;
   private registered = false;
   private loops: Promise<void>[] = [];
@@ -173,6 +175,7 @@ export class L2Agent {
   }
 
   private async syncLoop(): Promise<void> {
+    const interval = this.opts.pollingIntervalSec * 1000;
     while (!this.stopped) {
       if (this.dirty) {
         this.dirty = false;
@@ -186,6 +189,7 @@ export class L2Agent {
           // get_host_state and logging as fast as the bus answers.
           this.log(`reconcile failed: ${(err as Error).message}`);
         }
+        this.lastReconcile = Date.now();
       } else if (this.changedRules.size || this.changedMembers.size) {
         try {
           await this.refreshFirewall();
@@ -195,8 +199,17 @@ export class L2Agent {
         }
       }
       if (this.stopped) return;
+      let due = false;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.opts.pollingIntervalSec * 1000);
+        // Timed from the last full reconcile, not from this wait: firewall refreshes coming
+        // more often than the interval must not put the poll off for ever.
+        const t = setTimeout(
+          () => {
+            due = true;
+            resolve();
+          },
+          Math.max(0, this.lastReconcile + interval - Date.now()),
+        );
         this.wake = () => {
           clearTimeout(t);
           resolve();
@@ -204,9 +217,9 @@ export class L2Agent {
         if (this.dirty || this.changedRules.size || this.changedMembers.size) this.wake();
       });
       this.wake = undefined;
-      // Polling: every interval reconciles, so a missed notification heals within one; a
-      // security group change alone is a firewall refresh.
-      if (!this.changedRules.size && !this.changedMembers.size) this.dirty = true;
+      // Polling: a full reconcile at least every interval, so a missed notification heals within
+      // one; a security group change alone, between polls, is a firewall refresh.
+      if (due || Date.now() - this.lastReconcile >= interval) this.dirty = true;
     }
   }
 
