@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { L2Agent, type L2Backend } from '../../src/agents/common/l2-agent.js';
 import type { HostState } from '../../src/rpc/contract.js';
+import { type Listener, listenAgentNotifications } from '../../src/rpc/index.js';
 import { ADMIN, TestServer } from '../helpers.js';
 
 const configurations = () => ({
@@ -123,5 +124,73 @@ describe('security group changes more often than the polling interval', () => {
     }
     assert.ok(backend.refreshes.length > refreshes, 'the changes were firewall refreshes');
     assert.ok(backend.applies > applies, 'no full reconcile in 3.5 polling intervals');
+  });
+});
+
+describe('a notification that comes while a reconcile is under way', () => {
+  let s: TestServer;
+  let agent: L2Agent;
+  let observer: Listener;
+  const heard: string[][] = [];
+  /** Holds apply until released, once armed: a reconcile caught between fetching its state and applying it. */
+  const backend = new (class extends RecordingBackend {
+    hold?: { entered: (s: HostState) => void; release: Promise<void> };
+    override async apply(state: HostState): Promise<Set<string>> {
+      const h = this.hold;
+      if (h) {
+        this.hold = undefined;
+        h.entered(state);
+        await h.release;
+      }
+      return super.apply(state);
+    }
+  })();
+
+  before(async () => {
+    s = await TestServer.start([
+      ['ml2', 'tenant_network_types', 'vxlan'],
+      ['ml2_type_vxlan', 'vni_ranges', '100:199'],
+    ]);
+    // A long poll: only notifications make the agent act.
+    agent = agentOn(s, backend, 3600);
+    await agent.start();
+    observer = await listenAgentNotifications(s.neutrino.transport, 'observer', {
+      security_groups_rule_updated: ({ security_groups }) => {
+        heard.push(security_groups);
+      },
+    });
+  });
+  after(async () => {
+    await observer?.stop();
+    await agent?.stop();
+    await s?.close();
+  });
+
+  it('about a group that the state being applied brings to the host is acted on once that state is in', async () => {
+    await until('the first reconcile', () => agent.syncs >= 1);
+    const sg = await s.create('security_groups', 'security_group', { name: 'web' }, ADMIN);
+    const net = await s.network({}, ADMIN);
+    await s.subnet(net.id, '10.9.0.0/24', {}, ADMIN);
+    let release = () => {};
+    const entered = new Promise<HostState>((resolve) => {
+      backend.hold = { entered: resolve, release: new Promise((r) => (release = r)) };
+    });
+    // The host's first port in `web`: the reconcile it causes fetches a state with web's rules …
+    await s.port(net.id, { 'binding:host_id': 'host-a', device_owner: 'compute:nova', security_groups: [sg.id] }, ADMIN);
+    const state = await entered;
+    assert.ok(sg.id in state.security_groups);
+    // … and a rule added to web before that state is applied is not in it.
+    await s.create(
+      'security_group_rules',
+      'security_group_rule',
+      { security_group_id: sg.id, direction: 'ingress', protocol: 'udp' },
+      ADMIN,
+    );
+    await until('the rule change notified', () => heard.some((ids) => ids.includes(sg.id)));
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await until('a refresh with the new rule', () =>
+      backend.refreshes.some((r) => r.security_groups[sg.id]?.rules.some((x) => x.protocol === 'udp')),
+    );
   });
 });

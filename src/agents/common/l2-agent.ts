@@ -56,6 +56,8 @@ export class L2Agent {
   private lastState?: HostState;
   /** When the last full reconcile ended: the next poll is due one polling interval later. */
   private lastReconcile = 0;
+  /** A full reconcile is under way: its state, fetched already, is not yet `lastState`. */
+  private reconciling = false;
   private devices = 0;
   private registered = false;
   private loops: Promise<void>[] = [];
@@ -96,7 +98,7 @@ export class L2Agent {
       port_update: resync,
       // A port not on this host going concerns it only through its groups (member_updated).
       port_delete: ({ port_id }) => {
-        if (!this.lastState || this.lastState.ports.some((p) => p.id === port_id)) this.poke();
+        if (this.reconciling || !this.lastState || this.lastState.ports.some((p) => p.id === port_id)) this.poke();
       },
       network_update: resync,
       network_delete: resync,
@@ -126,11 +128,17 @@ export class L2Agent {
   }
 
   /** Security groups changed: refresh the firewall for those this host uses, ignore the others
-   * (every agent hears every change). */
+   * (every agent hears every change). While a reconcile is under way, whether a group concerns
+   * the host is judged by the state being applied, once it is: the refresh filters then. */
   private groupsChanged(rules: string[], members: string[]): void {
     const s = this.lastState;
     if (!s || !this.backend.refreshFirewall) {
       this.poke();
+      return;
+    }
+    if (this.reconciling) {
+      for (const id of rules ?? []) this.changedRules.add(id);
+      for (const id of members ?? []) this.changedMembers.add(id);
       return;
     }
     let relevant = false;
@@ -181,6 +189,7 @@ export class L2Agent {
         this.dirty = false;
         this.changedRules.clear();
         this.changedMembers.clear();
+        this.reconciling = true;
         try {
           await this.reconcile();
         } catch (err) {
@@ -189,6 +198,7 @@ export class L2Agent {
           // get_host_state and logging as fast as the bus answers.
           this.log(`reconcile failed: ${(err as Error).message}`);
         }
+        this.reconciling = false;
         this.lastReconcile = Date.now();
       } else if (this.changedRules.size || this.changedMembers.size) {
         try {
@@ -226,10 +236,12 @@ export class L2Agent {
   /** Fetches what changed of the groups in question and has the backend refresh the firewall. */
   private async refreshFirewall(): Promise<void> {
     const s = this.lastState as HostState;
-    const rules = [...this.changedRules];
-    const members = [...this.changedMembers];
+    // Those heard during a reconcile were not filtered yet.
+    const rules = [...this.changedRules].filter((id) => id in s.security_groups);
+    const members = [...this.changedMembers].filter((id) => id in s.sg_member_ips);
     this.changedRules.clear();
     this.changedMembers.clear();
+    if (rules.length === 0 && members.length === 0) return;
     const info = await this.client.getSecurityGroupInfo(rules, members);
     const next: HostState = {
       ...s,
