@@ -194,3 +194,67 @@ describe('a notification that comes while a reconcile is under way', () => {
     );
   });
 });
+
+describe('a backend without a firewall refresh (the Open vSwitch agent’s)', () => {
+  let s: TestServer;
+  let agent: L2Agent;
+  const backend = {
+    applies: 0,
+    applied: undefined as HostState | undefined,
+    async apply(state: HostState): Promise<Set<string>> {
+      this.applies++;
+      this.applied = state;
+      return new Set(state.ports.map((p) => p.id));
+    },
+    configurations,
+  };
+
+  before(async () => {
+    s = await TestServer.start([
+      ['ml2', 'tenant_network_types', 'vxlan'],
+      ['ml2_type_vxlan', 'vni_ranges', '100:199'],
+    ]);
+    agent = agentOn(s, backend, 3600);
+    await agent.start();
+  });
+  after(async () => {
+    await agent?.stop();
+    await s?.close();
+  });
+
+  it('reconciles for changes of the groups its host uses, not for every group of the cloud', async () => {
+    await until('the first reconcile', () => agent.syncs >= 1);
+    const mine = await s.create('security_groups', 'security_group', { name: 'mine' }, ADMIN);
+    const other = await s.create('security_groups', 'security_group', { name: 'other' }, ADMIN);
+    const net = await s.network({}, ADMIN);
+    await s.subnet(net.id, '10.10.0.0/24', {}, ADMIN);
+    const port = await s.port(
+      net.id,
+      { 'binding:host_id': 'host-a', device_owner: 'compute:nova', security_groups: [mine.id] },
+      ADMIN,
+    );
+    await until('the port in the agent’s state', () => !!backend.applied?.ports.some((p) => p.id === port.id));
+    // The reconciles the port caused (its binding, its group's new member) all done.
+    let syncs = -1;
+    while (syncs !== agent.syncs) {
+      syncs = agent.syncs;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // Another host's business: a rule of a group no port here uses, a port joining it.
+    await s.create('security_group_rules', 'security_group_rule', { security_group_id: other.id, direction: 'ingress' }, ADMIN);
+    await s.port(net.id, { security_groups: [other.id] }, ADMIN);
+    // This host's: a rule of its port's group.
+    await s.create(
+      'security_group_rules',
+      'security_group_rule',
+      { security_group_id: mine.id, direction: 'ingress', protocol: 'udp' },
+      ADMIN,
+    );
+    await until(
+      'a reconcile with the new rule',
+      () => !!backend.applied?.security_groups[mine.id]?.rules.some((r) => r.protocol === 'udp'),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(agent.syncs, syncs + 1, 'one reconcile, for the change of its own group');
+  });
+});

@@ -127,12 +127,14 @@ export class L2Agent {
     this.wake?.();
   }
 
-  /** Security groups changed: refresh the firewall for those this host uses, ignore the others
-   * (every agent hears every change). While a reconcile is under way, whether a group concerns
-   * the host is judged by the state being applied, once it is: the refresh filters then. */
+  /** Security groups changed: refresh the firewall for those this host uses (a full reconcile
+   * with a backend that has no refresh), ignore the others (every agent hears every change). While
+   * a reconcile is under way, whether a group concerns the host is judged by the state being
+   * applied, once it is: the refresh filters then. */
   private groupsChanged(rules: string[], members: string[]): void {
     const s = this.lastState;
-    if (!s || !this.backend.refreshFirewall) {
+    const refresh = !!this.backend.refreshFirewall;
+    if (!s || (!refresh && this.reconciling)) {
       this.poke();
       return;
     }
@@ -141,18 +143,16 @@ export class L2Agent {
       for (const id of members ?? []) this.changedMembers.add(id);
       return;
     }
-    let relevant = false;
-    for (const id of rules ?? []) {
-      if (!(id in s.security_groups)) continue;
-      this.changedRules.add(id);
-      relevant = true;
+    const relevantRules = (rules ?? []).filter((id) => id in s.security_groups);
+    const relevantMembers = (members ?? []).filter((id) => id in s.sg_member_ips);
+    if (relevantRules.length === 0 && relevantMembers.length === 0) return;
+    if (!refresh) {
+      this.poke();
+      return;
     }
-    for (const id of members ?? []) {
-      if (!(id in s.sg_member_ips)) continue;
-      this.changedMembers.add(id);
-      relevant = true;
-    }
-    if (relevant) this.wake?.();
+    for (const id of relevantRules) this.changedRules.add(id);
+    for (const id of relevantMembers) this.changedMembers.add(id);
+    this.wake?.();
   }
 
   private async reportLoop(): Promise<void> {
