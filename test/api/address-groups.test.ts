@@ -156,6 +156,20 @@ describe('address groups', () => {
     const notUuid = await rule({ protocol: 'udp', remote_address_group_id: 'not-a-uuid' });
     expectError(notUuid, 404, 'AddressGroupNotFound');
     assert.equal(notUuid.body.NeutronError.message, 'Address group not-a-uuid could not be found.');
+    // What is not a group's id, whatever its JSON type, is no group either (Neutron Zed: 500 for
+    // each of these); the one a list names is not looked up.
+    for (const [value, shown] of [
+      ['', ''],
+      [[g.id], `['${g.id}']`],
+      [{ toString: g.id }, `{'toString': '${g.id}'}`],
+      [{ a: 1 }, "{'a': 1}"],
+      [123, '123'],
+      [true, 'True'],
+    ] as const) {
+      const odd = await rule({ protocol: 'udp', remote_address_group_id: value });
+      expectError(odd, 404, 'AddressGroupNotFound');
+      assert.equal(odd.body.NeutronError.message, `Address group ${shown} could not be found.`);
+    }
     const none = await rule({ protocol: 'udp', remote_address_group_id: null });
     assert.equal(none.status, 201);
     const listed = await s.get(`/v2.0/security-group-rules?remote_address_group_id=${g.id}&fields=id`, ALICE);
