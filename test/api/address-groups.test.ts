@@ -107,6 +107,16 @@ describe('address groups', () => {
     expectError(await act(g.id, 'remove_addresses', { addresses: ['bad ip'] }), 400, 'AddrFormatError');
     const shown = (await s.get(`/v2.0/address-groups/${g.id}`, ALICE)).body.address_group;
     assert.deepEqual([...shown.addresses].sort(), [...a.addresses].sort(), 'failed actions changed nothing');
+    // Nothing to add or remove changes nothing, not even the revision (as in Neutron Zed).
+    for (const action of ['add_addresses', 'remove_addresses']) {
+      const none = await act(g.id, action, { addresses: [] });
+      assert.equal(none.status, 200);
+      assert.deepEqual(
+        [none.body.address_group.revision_number, none.body.address_group.updated_at],
+        [a.revision_number, a.updated_at],
+        action,
+      );
+    }
     const removed = await act(g.id, 'remove_addresses', { addresses: ['10.10.10.3'] });
     assert.equal(removed.status, 200);
     assert.ok(!removed.body.address_group.addresses.includes('10.10.10.3/32'));
