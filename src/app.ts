@@ -5,6 +5,7 @@ import { type Authenticator, NoAuth } from './api/auth.js';
 import { KeystoneAuth } from './api/keystone.js';
 import { Policy, PolicyFileError } from './api/policy/enforcer.js';
 import { registerIpAvailability } from './api/routes/ip-availability.js';
+import { registerL3 } from './api/routes/l3.js';
 import { registerQuotas } from './api/routes/quotas.js';
 import { buildApi } from './api/server.js';
 import { type Config, ConfigError, configFilesOf, opt } from './config/load.js';
@@ -18,7 +19,9 @@ import { createCoreServices } from './plugins/core/index.js';
 import type { NetworkService } from './plugins/core/networks.js';
 import type { PortService } from './plugins/core/ports.js';
 import { coreSettings } from './plugins/core/settings.js';
+import type { SubnetService } from './plugins/core/subnets.js';
 import { IpAvailabilityService } from './plugins/ip-availability/index.js';
+import { createL3, type L3Plugin } from './plugins/l3/index.js';
 import { ml2Config } from './plugins/ml2/config.js';
 import { createMl2 } from './plugins/ml2/index.js';
 import type { Ml2Plugin } from './plugins/ml2/plugin.js';
@@ -29,7 +32,7 @@ import { createSecurityGroupServices } from './plugins/security-groups/index.js'
 import { BaseService } from './plugins/service.js';
 import { buildRegistry, type Registry } from './resources/registry.js';
 import type { ResourceDef } from './resources/types.js';
-import { AgentNotifier, openTransport, type RpcLogger, serveAgentRpc, type Transport } from './rpc/index.js';
+import { AgentNotifier, openTransport, type RpcLogger, serveAgentRpc, serveL3PluginRpc, type Transport } from './rpc/index.js';
 
 export interface Neutrino {
   app: FastifyInstance;
@@ -40,6 +43,8 @@ export interface Neutrino {
   agents: AgentService;
   /** ML2: port binding, agents' RPC handlers, port status events. */
   ml2: Ml2Plugin;
+  /** Routers and floating IPs: the L3 agents' RPC handlers and the scheduler. */
+  l3: L3Plugin;
   /** The bus agents reach this server on (in-process agents attach to it). */
   transport: Transport;
   close(): Promise<void>;
@@ -151,6 +156,21 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
     for (const [k, v] of createRbacServices(registry, deps, services)) services.set(k, v);
     const agentPlugin = createAgentServices(registry, deps, agentSettings(cfg));
     for (const [k, v] of agentPlugin.services) services.set(k, v);
+    // The L3 service plugin; it tells agents through the same notifier, and logs to the server's log.
+    const l3 = createL3(
+      registry,
+      {
+        store,
+        ports: services.get('ports') as PortService,
+        networks: services.get('networks') as NetworkService,
+        subnets: services.get('subnets') as SubnetService,
+        agents: agentPlugin.agents,
+        notifier: () => notifier,
+        log: { warn: (o, m) => log?.warn(o, m), error: (o, m) => log?.error(o, m) },
+      },
+      cfg,
+    );
+    for (const [k, v] of l3.services) services.set(k, v);
     const quotas = new QuotaService(
       store,
       registry,
@@ -162,6 +182,7 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       routes: [
         (a, context) => registerQuotas(a, quotas, context),
         (a, context) => registerIpAvailability(a, new IpAvailabilityService(store), context),
+        (a, context) => registerL3(a, l3.api, registry, context),
       ],
       registry,
       services,
@@ -193,17 +214,26 @@ export async function buildNeutrino(cfg: Config, options: BuildOptions = {}): Pr
       await transport.close();
       throw err;
     });
+    const l3Rpc = await serveL3PluginRpc(transport, l3.rpc.handlers()).catch(async (err) => {
+      await rpc.stop();
+      await transport.close();
+      throw err;
+    });
+    const stopFailover = l3.start();
     return {
       app,
       registry,
       database,
       agents: agentPlugin.agents,
       ml2,
+      l3,
       transport,
       close: async () => {
         try {
+          stopFailover();
           await app.close();
           await rpc.stop();
+          await l3Rpc.stop();
         } finally {
           await transport.close();
           await database.close();

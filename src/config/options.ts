@@ -52,6 +52,21 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     rpc_response_timeout: int(60, { min: 1 }),
     agent_down_time: int(75, { min: 1 }),
     enable_new_agents: bool(true, { help: 'Whether a newly registered agent starts with admin_state_up' }),
+    // Routers (src/plugins/l3): their defaults and their scheduling to L3 agents.
+    router_scheduler_driver: str('neutron.scheduler.l3_agent_scheduler.LeastRoutersScheduler', {
+      choices: [
+        'neutron.scheduler.l3_agent_scheduler.LeastRoutersScheduler',
+        'neutron.scheduler.l3_agent_scheduler.ChanceScheduler',
+        'neutron.scheduler.l3_agent_scheduler.AZLeastRoutersScheduler',
+      ],
+    }),
+    router_auto_schedule: bool(true, { help: 'Schedule unhosted routers to an L3 agent when it syncs' }),
+    allow_automatic_l3agent_failover: bool(false, { help: 'Move routers off L3 agents that are dead' }),
+    l3_ha: bool(false, { help: 'Default of ha for new routers (the HA data path is not built yet)' }),
+    max_l3_agents_per_router: int(3, { min: 0 }),
+    router_distributed: bool(false, { help: 'Default of distributed for new routers (the DVR data path is not built yet)' }),
+    enable_snat_by_default: bool(true),
+    max_routes: int(30, { min: 0 }),
     dhcp_agent_notification: bool(true, { ignored: true }),
     notify_nova_on_port_status_changes: bool(true, { ignored: true }),
     notify_nova_on_port_data_changes: bool(true, { ignored: true }),

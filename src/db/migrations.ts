@@ -356,6 +356,107 @@ const m007: Migration = {
   },
 };
 
+// Routers, floating IPs and the L3 agent scheduler (neutron's routers, routerl3agentbindings,
+// floatingips), flavors and service profiles, auto-allocated topologies, and is_default of
+// external networks. A router's ports are the ports whose device_id is the router; its gateway
+// port is also named by gw_port_id. Unique keys settle races: one floating IP per fixed IP of a
+// port on an external network, one router binding per agent and per binding index.
+const m009: Migration = {
+  async up(db: K) {
+    await db.schema
+      .createTable('flavors')
+      .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('name', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+      .addColumn('description', 'varchar(1024)')
+      .addColumn('service_type', 'varchar(36)', (c) => c.notNull())
+      .addColumn('enabled', 'boolean', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('serviceprofiles')
+      .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('description', 'varchar(1024)')
+      .addColumn('driver', 'varchar(1024)', (c) => c.notNull().defaultTo(''))
+      .addColumn('metainfo', 'varchar(4096)')
+      .addColumn('enabled', 'boolean', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('flavorserviceprofilebindings')
+      .addColumn('flavor_id', 'varchar(36)', (c) => c.notNull().references('flavors.id').onDelete('cascade'))
+      .addColumn('service_profile_id', 'varchar(36)', (c) => c.notNull().references('serviceprofiles.id'))
+      .addPrimaryKeyConstraint('flavorserviceprofilebindings_pkey', ['flavor_id', 'service_profile_id'])
+      .execute();
+
+    await standard(
+      db.schema
+        .createTable('routers')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('admin_state_up', 'boolean', (c) => c.notNull())
+        .addColumn('gw_port_id', 'varchar(36)', (c) => c.references('ports.id'))
+        .addColumn('enable_snat', 'boolean', (c) => c.notNull().defaultTo(true))
+        .addColumn('ha', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('distributed', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('flavor_id', 'varchar(36)', (c) => c.references('flavors.id'))
+        .addColumn('availability_zone_hints', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('routes', 'text', (c) => c.notNull().defaultTo('[]')),
+    ).execute();
+    await db.schema.createIndex('ix_routers_project_id').on('routers').column('project_id').execute();
+    await db.schema.createIndex('ix_routers_gw_port_id').on('routers').column('gw_port_id').execute();
+
+    await standard(
+      db.schema
+        .createTable('floatingips')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('floating_ip_address', 'varchar(64)', (c) => c.notNull())
+        .addColumn('floating_network_id', 'varchar(36)', (c) => c.notNull().references('networks.id'))
+        .addColumn('floating_port_id', 'varchar(36)', (c) => c.notNull().unique().references('ports.id').onDelete('cascade'))
+        .addColumn('fixed_port_id', 'varchar(36)', (c) => c.references('ports.id').onDelete('set null'))
+        .addColumn('fixed_ip_address', 'varchar(64)')
+        .addColumn('router_id', 'varchar(36)', (c) => c.references('routers.id'))
+        .addColumn('last_known_router_id', 'varchar(36)')
+        .addColumn('status', 'varchar(16)', (c) => c.notNull()),
+    ).execute();
+    await db.schema
+      .createIndex('uniq_floatingips_floating_network_id_fixed_port_id_fixed_ip_address')
+      .on('floatingips')
+      .columns(['floating_network_id', 'fixed_port_id', 'fixed_ip_address'])
+      .unique()
+      .execute();
+    await db.schema.createIndex('ix_floatingips_project_id').on('floatingips').column('project_id').execute();
+    await db.schema.createIndex('ix_floatingips_fixed_port_id').on('floatingips').column('fixed_port_id').execute();
+    await db.schema.createIndex('ix_floatingips_router_id').on('floatingips').column('router_id').execute();
+
+    await db.schema
+      .createTable('routerl3agentbindings')
+      .addColumn('router_id', 'varchar(36)', (c) => c.notNull().references('routers.id').onDelete('cascade'))
+      .addColumn('l3_agent_id', 'varchar(36)', (c) => c.notNull().references('agents.id').onDelete('cascade'))
+      .addColumn('binding_index', 'integer', (c) => c.notNull().defaultTo(1))
+      .addPrimaryKeyConstraint('routerl3agentbindings_pkey', ['router_id', 'l3_agent_id'])
+      .addUniqueConstraint('uniq_router_l3_agent_binding0router_id0binding_index0', ['router_id', 'binding_index'])
+      .execute();
+    await db.schema
+      .createIndex('ix_routerl3agentbindings_l3_agent_id')
+      .on('routerl3agentbindings')
+      .column('l3_agent_id')
+      .execute();
+
+    await db.schema
+      .createTable('auto_allocated_topologies')
+      .addColumn('project_id', 'varchar(255)', (c) => c.primaryKey())
+      .addColumn('network_id', 'varchar(36)', (c) => c.notNull().references('networks.id').onDelete('cascade'))
+      .addColumn('router_id', 'varchar(36)', (c) => c.references('routers.id').onDelete('set null'))
+      .execute();
+
+    await db.schema
+      .alterTable('networks')
+      .addColumn('is_default', 'boolean', (c) => c.notNull().defaultTo(false))
+      .execute();
+  },
+};
+
 // Address groups (Neutron's address_groups and address_associations), a rule's
 // remote_address_group_id, and the index agents' remote-group reads use.
 const m010: Migration = {
@@ -401,6 +502,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005_ml2': m005,
   '006_agents': m006,
   '007_port_bindings': m007,
+  '009_l3': m009,
   '010_address_groups': m010,
 };
 

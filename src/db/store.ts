@@ -27,7 +27,7 @@ const INT_MAX = 2 ** 31 - 1;
 
 export const nowStamp = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-const isBool = (a: AttributeDef) => a.convertTo === 'convert_to_boolean';
+const isBool = (a: AttributeDef) => a.convertTo === 'convert_to_boolean' || a.convertTo === 'convert_to_boolean_if_not_none';
 
 export function columnOf(a: AttributeDef, attrName: string): string | null {
   const s = a.storage ?? { kind: 'column' };

@@ -139,8 +139,9 @@ export abstract class BaseService implements ResourceService {
     for (const attr of attrs) {
       if (ctx.policy.has(`${rule}:${attr}`)) ctx.policy.enforce(`${rule}:${attr}`, target);
       const v = obj[attr];
-      if (!Array.isArray(v)) continue;
-      const keys = new Set(v.flatMap((x) => (x && typeof x === 'object' ? Object.keys(x) : [])));
+      // Keys inside a dict value (a router's external_gateway_info) or inside list items.
+      const items = Array.isArray(v) ? v : v && typeof v === 'object' ? [v] : [];
+      const keys = new Set(items.flatMap((x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.keys(x) : [])));
       for (const k of keys) if (ctx.policy.has(`${rule}:${attr}:${k}`)) ctx.policy.enforce(`${rule}:${attr}:${k}`, target);
     }
   }
@@ -149,7 +150,7 @@ export abstract class BaseService implements ResourceService {
   protected async checkParents(_db: DB, _ctx: Context, _item: Dict): Promise<void> {}
 
   /** Attributes a create sets explicitly: given, and not the default (Neutron's rule). */
-  private explicitlySet(item: Dict): string[] {
+  protected explicitlySet(item: Dict): string[] {
     return Object.keys(item).filter((k) => {
       const a = this.def.attributes[k];
       return a !== undefined && item[k] !== UNSET && !('default' in a && a.default === item[k]);

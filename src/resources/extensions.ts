@@ -5,6 +5,7 @@ import { AGENT_EXTENSIONS } from './agents.js';
 import { attr, bool, json, virtual } from './attr.js';
 import { BINDING_EXTENSIONS } from './binding.js';
 import { addressScopes, subnetpools } from './core.js';
+import { L3_EXTENSIONS } from './l3.js';
 import { PROVIDER_EXTENSIONS } from './provider.js';
 import { RBAC_EXTENSIONS } from './rbac.js';
 import { portSecurityGroups, securityGroupRules, securityGroups } from './security-groups.js';
@@ -103,6 +104,7 @@ export const EXTENSIONS: ExtensionDef[] = [
     },
   ),
   ...PROVIDER_EXTENSIONS,
+  ...L3_EXTENSIONS,
   ext('pagination', 'Pagination support', 'Extension that indicates that pagination is enabled.', '2016-06-12T00:00:00-00:00'),
   ext(
     'port-mac-address-regenerate',

@@ -11,14 +11,19 @@ import {
   type DhcpPayload,
   type FdbEntries,
   type FdbUpdate,
+  type FloatingIpStatus,
   type HostState,
+  L3_AGENT_NOTIFICATIONS,
+  L3_PLUGIN_METHODS,
   type L3AgentNotifications,
+  type L3PluginMethods,
   NOTIFICATION_TOPIC,
   type NotifiedPort,
   SERVER_METHOD_TOPIC,
   type SecurityGroupInfo,
   type Segment,
   type ServerMethods,
+  type SyncRouter,
   TOPIC,
   type TunnelSyncResult,
   type UpdateDeviceListResult,
@@ -31,6 +36,11 @@ export type TypedHandler<A, R> = (args: A, ctx: RpcContext) => R | Promise<R>;
 /** What the server implements for agents (the plugin that reads the database). */
 export type ServerRpcHandlers = {
   [M in keyof ServerMethods]: TypedHandler<ServerMethods[M]['args'], ServerMethods[M]['result']>;
+};
+
+/** What the server's L3 service plugin implements for L3 agents. */
+export type L3PluginRpcHandlers = {
+  [M in keyof L3PluginMethods]: TypedHandler<L3PluginMethods[M]['args'], L3PluginMethods[M]['result']>;
 };
 
 export type AgentNotificationHandlers = { [M in keyof AgentNotifications]?: TypedHandler<AgentNotifications[M], unknown> };
@@ -103,6 +113,17 @@ export function serveAgentRpc(
   );
 }
 
+/** Serves the L3 agents' calls on q-l3-plugin (and `q-l3-plugin.<host>` with `host`). A method
+ * missing from `handlers` answers NoSuchMethod. */
+export function serveL3PluginRpc(
+  transport: Transport,
+  handlers: Partial<L3PluginRpcHandlers>,
+  opts: { host?: string } = {},
+): Promise<Listener> {
+  const group = byTopic(handlers, L3_PLUGIN_METHODS, () => TOPIC.L3_PLUGIN).get(TOPIC.L3_PLUGIN) ?? {};
+  return transport.listen(TOPIC.L3_PLUGIN, opts.host, group);
+}
+
 /** What the server uses to tell agents that something changed (casts; each resolves once the bus
  * has the message and rejects with RpcTransportError when it could not be sent in time). */
 export class AgentNotifier {
@@ -163,8 +184,21 @@ export class AgentNotifier {
   routersUpdated(routerIds: string[], host?: string): Promise<void> {
     return this.l3('routers_updated', { routers: routerIds }, host);
   }
+  /** A router is gone (Neutron fans it out to every L3 agent). */
   routerDeleted(routerId: string, host?: string): Promise<void> {
     return this.l3('router_deleted', { router_id: routerId }, host);
+  }
+  /** Routers were scheduled to the L3 agent on `host`. */
+  routerAddedToAgent(routerIds: string[], host: string): Promise<void> {
+    return this.l3('router_added_to_agent', { payload: routerIds }, host);
+  }
+  /** A router was unscheduled from the L3 agent on `host`. */
+  routerRemovedFromAgent(routerId: string, host: string): Promise<void> {
+    return this.l3('router_removed_from_agent', { payload: { router_id: routerId } }, host);
+  }
+  /** The L3 agent on `host` was enabled or disabled by an admin. */
+  l3AgentUpdated(adminStateUp: boolean, host: string): Promise<void> {
+    return this.l3('agent_updated', { payload: { admin_state_up: adminStateUp } }, host);
   }
 
   private l3<M extends keyof L3AgentNotifications>(method: M, args: L3AgentNotifications[M], host?: string): Promise<void> {
@@ -276,6 +310,45 @@ export class ServerRpcClient {
   }
 }
 
+/** What an L3 agent uses to talk to the server's L3 service plugin (q-l3-plugin). */
+export class L3PluginRpcClient {
+  readonly host: string;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly opts: Omit<ServerRpcClientOptions, 'agentId'>,
+  ) {
+    this.host = opts.host;
+  }
+
+  /** The routers scheduled to this host (all of them without `routerIds`), their ports bound here. */
+  syncRouters(routerIds?: string[]): Promise<SyncRouter[]> {
+    return this.call('sync_routers', routerIds === undefined ? { host: this.host } : { host: this.host, router_ids: routerIds });
+  }
+
+  getRouterIds(): Promise<string[]> {
+    return this.call('get_router_ids', { host: this.host });
+  }
+
+  updateFloatingipStatuses(routerId: string, fipStatuses: Record<string, FloatingIpStatus>): Promise<null> {
+    return this.call('update_floatingip_statuses', { router_id: routerId, fip_statuses: fipStatuses });
+  }
+
+  getServicePluginList(): Promise<string[]> {
+    return this.call('get_service_plugin_list', {});
+  }
+
+  private call<M extends keyof L3PluginMethods>(
+    method: M,
+    args: L3PluginMethods[M]['args'],
+  ): Promise<L3PluginMethods[M]['result']> {
+    const o: MessageOptions = { version: VERSION };
+    if (this.opts.timeoutMs !== undefined) o.timeoutMs = this.opts.timeoutMs;
+    if (this.opts.context !== undefined) o.context = this.opts.context;
+    return this.transport.call({ topic: TOPIC.L3_PLUGIN }, method, args as unknown as Record<string, unknown>, o);
+  }
+}
+
 /** An L2 agent's subscriptions: each notification it has a handler for, as a fanout listener of its
  * topic, and on `<topic>.<host>` too for l2population (the server sends a host its own fdb entries). */
 export function listenAgentNotifications(
@@ -319,7 +392,7 @@ export function listenDhcpAgent(transport: Transport, host: string, handlers: Dh
 
 /** An L3 agent's subscriptions: `l3_agent.<host>` and the `l3_agent` fanout. */
 export function listenL3Agent(transport: Transport, host: string, handlers: L3AgentHandlers): Promise<Listener> {
-  const groups = byTopic(handlers, ['routers_updated', 'router_deleted'], () => TOPIC.L3_AGENT);
+  const groups = byTopic(handlers, L3_AGENT_NOTIFICATIONS, () => TOPIC.L3_AGENT);
   return startAll(
     [...groups].flatMap(([topic, h]) => [() => transport.listen(topic, host, h), () => transport.fanoutListen(topic, h)]),
   );

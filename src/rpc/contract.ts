@@ -344,8 +344,162 @@ export interface DhcpPayload {
 /** Notifications to DHCP agents (to one host's). */
 export type DhcpAgentNotifications = { [E in DhcpEvent]: { payload: DhcpPayload } };
 
-/** Notifications to L3 agents (fanout, or to one host's). */
+// ----------------------------------------------------------------------------- L3 (routers)
+
+/** The agent_type an L3 agent reports, which the router scheduler schedules to. */
+export const AGENT_TYPE_L3 = 'L3 agent';
+
+/** Router port device owners (neutron-lib constants). */
+export const DEVICE_OWNER = {
+  ROUTER_INTF: 'network:router_interface',
+  ROUTER_GW: 'network:router_gateway',
+  FLOATINGIP: 'network:floatingip',
+  ROUTER_SNAT: 'network:router_centralized_snat',
+  HA_REPLICATED_INT: 'network:ha_router_replicated_interface',
+  ROUTER_HA_INTF: 'network:router_ha_interface',
+  DVR_INTERFACE: 'network:router_interface_distributed',
+} as const;
+
+/** A subnet of a router port's network, as l3_db's _populate_mtu_and_subnets_for_ports gives it
+ * (plus `ip_version`, which Neutron's agent derives from the CIDR). */
+export interface RouterSubnet {
+  id: string;
+  cidr: string;
+  gateway_ip: string | null;
+  ip_version: 4 | 6;
+  dns_nameservers: string[];
+  ipv6_ra_mode: string | null;
+  subnetpool_id: string | null;
+}
+
+/** A router port's fixed IP with its subnet's prefix length. */
+export interface RouterFixedIp extends FixedIp {
+  prefixlen: number;
+}
+
+/** A router's gateway (`network:router_gateway`) or interface (`network:router_interface`) port,
+ * as sync_routers gives it: the port's own attributes, plus `subnets` (the subnets of its fixed
+ * IPs), `extra_subnets` (the network's other subnets), `address_scopes` and the network's `mtu`. */
+export interface RouterPort {
+  id: string;
+  name: string;
+  network_id: string;
+  mac_address: string;
+  fixed_ips: RouterFixedIp[];
+  subnets: RouterSubnet[];
+  extra_subnets: RouterSubnet[];
+  /** Per IP version ('4', '6'), the address scope of the network's subnets. */
+  address_scopes: Record<'4' | '6', string | null>;
+  mtu: number;
+  device_owner: string;
+  /** The router's id. */
+  device_id: string;
+  admin_state_up: boolean;
+  status: string;
+  project_id: string;
+  tenant_id: string;
+  'binding:host_id': string;
+  revision_number: number;
+}
+
+/** A floating IP associated with a router's fixed port (`_floatingips`). */
+export interface RouterFloatingIp {
+  id: string;
+  floating_ip_address: string;
+  floating_network_id: string;
+  /** The port it is associated with, its address, and the router that connects them. */
+  port_id: string;
+  fixed_ip_address: string;
+  router_id: string;
+  status: string;
+  project_id: string;
+  tenant_id: string;
+  fixed_ip_address_scope: string | null;
+  revision_number: number;
+}
+
+/** external_gateway_info (with ext-gw-mode's enable_snat). */
+export interface ExternalGatewayInfo {
+  network_id: string;
+  enable_snat: boolean;
+  external_fixed_ips: FixedIp[];
+}
+
+/** An extra route (extraroute). */
+export interface RouterRoute {
+  destination: string;
+  nexthop: string;
+}
+
+/** One router as sync_routers returns it (Neutron's get_sync_data): the API's router dict, its
+ * gateway port, interfaces and associated floating IPs. `_interfaces` and `_floatingips` are
+ * always present here (Neutron omits them when empty; its agent reads them with a default). */
+export interface SyncRouter {
+  id: string;
+  name: string;
+  description: string;
+  project_id: string;
+  tenant_id: string;
+  admin_state_up: boolean;
+  status: string;
+  ha: boolean;
+  distributed: boolean;
+  flavor_id: string | null;
+  availability_zone_hints: string[];
+  external_gateway_info: ExternalGatewayInfo | null;
+  gw_port_id: string | null;
+  /** external_gateway_info.enable_snat at the top level, when the router has a gateway. */
+  enable_snat?: boolean;
+  gw_port: RouterPort | null;
+  routes: RouterRoute[];
+  _interfaces: RouterPort[];
+  _floatingips: RouterFloatingIp[];
+  revision_number: number;
+}
+
+/** Floating IP operational statuses. */
+export type FloatingIpStatus = 'ACTIVE' | 'DOWN' | 'ERROR';
+
+/** The calls L3 agents make to the server, on topic q-l3-plugin (Neutron's L3RpcCallback). */
+export interface L3PluginMethods {
+  /** The routers scheduled to `host` (only those of `router_ids` when given), full. As Neutron's,
+   * it binds their gateway and interface ports to `host` first (binding:host_id), so that the
+   * host's L2 agent wires them and they turn ACTIVE. Unknown ids are left out. */
+  sync_routers: { args: { host: string; router_ids?: string[] | null }; result: SyncRouter[] };
+  /** The ids of the routers scheduled to `host` (after scheduling unhosted routers to it). */
+  get_router_ids: { args: { host: string }; result: string[] };
+  /** The agent's view of floating IPs of `router_id`: `{fip_id: status}`. The router's other
+   * floating IPs that are no longer associated are set DOWN. */
+  update_floatingip_statuses: {
+    args: { router_id: string; fip_statuses: Record<string, FloatingIpStatus> };
+    result: null;
+  };
+  /** The service plugins loaded: Neutron's plugin types ('CORE', 'L3_ROUTER_NAT', …). */
+  get_service_plugin_list: { args: Record<string, never>; result: string[] };
+}
+
+export const L3_PLUGIN_METHODS: readonly (keyof L3PluginMethods)[] = [
+  'sync_routers',
+  'get_router_ids',
+  'update_floatingip_statuses',
+  'get_service_plugin_list',
+];
+
+/** Notifications to L3 agents, on `l3_agent` (fanout) or `l3_agent.<host>` (Neutron's
+ * L3AgentNotifyAPI): routers_updated goes to the hosts the routers are scheduled to,
+ * router_deleted fans out, the rest go to one host. */
 export interface L3AgentNotifications {
   routers_updated: { routers: string[]; operation?: string };
   router_deleted: { router_id: string };
+  router_added_to_agent: { payload: string[] };
+  router_removed_from_agent: { payload: { router_id: string } };
+  agent_updated: { payload: { admin_state_up: boolean } };
 }
+
+export const L3_AGENT_NOTIFICATIONS: readonly (keyof L3AgentNotifications)[] = [
+  'routers_updated',
+  'router_deleted',
+  'router_added_to_agent',
+  'router_removed_from_agent',
+  'agent_updated',
+];

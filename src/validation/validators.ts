@@ -4,7 +4,7 @@
 // address pairs, key-spec lists, extra DHCP options) throw the matching NeutronError instead.
 // This file holds the dict and key-spec validators (they look validators up by name) and the
 // registry; python.ts, basic-validators.ts and address-validators.ts hold the rest.
-import { invalidInput } from '../common/errors.js';
+import { invalidInput, NeutronError } from '../common/errors.js';
 import {
   validateAllowedAddressPairs,
   validateFixedIps,
@@ -39,7 +39,7 @@ import {
   validateValues,
   verifyDictKeys,
 } from './basic-validators.js';
-import { isDict, pyInt, pyStr, pyTruthy } from './python.js';
+import { isDict, pyBoolFromString, pyInt, pyStr, pyTruthy } from './python.js';
 
 export * from './address-validators.js';
 export * from './basic-validators.js';
@@ -117,12 +117,49 @@ export const validateExtraDhcpOpts: Validator = (data) => validateAnyKeySpecsOrN
 
 // --- the registry ------------------------------------------------------------------
 
+// --- routers (l3, ext-gw-mode, router_availability_zone, flavors) ----------------------
+
+/** convert_to_boolean inside a key spec: neutron-lib raises InvalidInput. */
+function specToBoolean(v: unknown): boolean {
+  const b = pyBoolFromString(v);
+  if (b === null) throw invalidInput(`'${pyStr(v)}' cannot be converted to boolean`);
+  return b;
+}
+
+/** external_gateway_info: l3's dict_or_nodata key specs with ext-gw-mode's enable_snat. */
+const EXTERNAL_GW_INFO_SPECS: Record<string, KeySpec> = {
+  network_id: { 'type:uuid': null, required: true },
+  external_fixed_ips: { 'type:fixed_ips': null, required: false },
+  enable_snat: { 'type:boolean': null, required: false, convert_to: specToBoolean },
+};
+
+export const validateExternalGwInfo: Validator = (data) => (pyTruthy(data) ? validateDict(data, EXTERNAL_GW_INFO_SPECS) : null);
+
+/** availability_zone_hints: unique strings whose JSON form fits 255 characters. */
+export const validateAvailabilityZoneHints: Validator = (data) => {
+  const msg = validateListOfItems(validateString, data);
+  if (msg) return msg;
+  if (JSON.stringify(data).replace(/","/g, '", "').length > 255) throw invalidInput('Too many availability_zone_hints specified');
+  return null;
+};
+
+/** The service plugin types this server loads (neutron-lib's plugin constants). */
+export const SERVICE_PLUGIN_TYPES = ['CORE', 'L3_ROUTER_NAT', 'FLAVORS'];
+
+export const validateServicePluginType: Validator = (data) => {
+  if (typeof data === 'string' && SERVICE_PLUGIN_TYPES.includes(data)) return null;
+  throw new NeutronError('InvalidServiceType', 400, `Invalid service type ${pyStr(data)}.`);
+};
+
 export const validators: Record<string, Validator> = {
   'type:name_not_default': validateNameNotDefault,
   'type:dict': validateDict,
   'type:dict_or_none': orNone(validateDict),
   'type:dict_or_empty': (d, a) => (isDict(d) && Object.keys(d).length === 0 ? null : validateDict(d, a)),
   'type:dict_or_nodata': (d, a) => (pyTruthy(d) ? validateDict(d, a) : null),
+  'type:external_gw_info': validateExternalGwInfo,
+  'type:availability_zone_hint_list': validateAvailabilityZoneHints,
+  'type:service_plugin_type': validateServicePluginType,
   'type:fixed_ips': validateFixedIps,
   'type:hostroutes': validateHostroutes,
   'type:ip_address': validateIpAddress,

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import {
   AgentNotifier,
+  L3PluginRpcClient,
+  type L3PluginRpcHandlers,
   listenAgentNotifications,
   listenDhcpAgent,
   listenL3Agent,
@@ -12,8 +14,17 @@ import {
   ServerRpcClient,
   type ServerRpcHandlers,
   serveAgentRpc,
+  serveL3PluginRpc,
 } from '../../src/rpc/clients.js';
-import { type AgentState, FLOODING_ENTRY, type HostState, type ReportStateArgs, TOPIC } from '../../src/rpc/contract.js';
+import {
+  type AgentState,
+  DEVICE_OWNER,
+  FLOODING_ENTRY,
+  type HostState,
+  type ReportStateArgs,
+  type SyncRouter,
+  TOPIC,
+} from '../../src/rpc/contract.js';
 import { RemoteFault, RpcRemoteError } from '../../src/rpc/errors.js';
 import { LocalBus } from '../../src/rpc/local/index.js';
 import { silentLogger, type Transport } from '../../src/rpc/transport.js';
@@ -246,6 +257,182 @@ test('DHCP and L3 agent notifications: to dhcp_agent.<host>, and to l3_agent fan
   await n.routerDeleted('r3', 'netB');
   await until(() => got.length >= 5, 2000, 'five notifications');
   assert.deepEqual([...got].sort(), ['dhcp1:p1', 'dhcp2:n2', 'l3a:r1,r2', 'l3b-del:r3', 'l3b:r1,r2']);
+});
+
+/** One router as sync_routers returns it: a gateway on 203.0.113.0/24, one interface, one floating IP. */
+const ROUTER: SyncRouter = {
+  id: 'r1',
+  name: 'router1',
+  description: '',
+  project_id: 'p1',
+  tenant_id: 'p1',
+  admin_state_up: true,
+  status: 'ACTIVE',
+  ha: false,
+  distributed: false,
+  flavor_id: null,
+  availability_zone_hints: [],
+  external_gateway_info: {
+    network_id: 'ext',
+    enable_snat: true,
+    external_fixed_ips: [{ subnet_id: 'ext-s', ip_address: '203.0.113.10' }],
+  },
+  gw_port_id: 'gw1',
+  enable_snat: true,
+  gw_port: {
+    id: 'gw1',
+    name: '',
+    network_id: 'ext',
+    mac_address: 'fa:16:3e:00:00:10',
+    fixed_ips: [{ subnet_id: 'ext-s', ip_address: '203.0.113.10', prefixlen: 24 }],
+    subnets: [
+      {
+        id: 'ext-s',
+        cidr: '203.0.113.0/24',
+        gateway_ip: '203.0.113.1',
+        ip_version: 4,
+        dns_nameservers: [],
+        ipv6_ra_mode: null,
+        subnetpool_id: null,
+      },
+    ],
+    extra_subnets: [],
+    address_scopes: { '4': null, '6': null },
+    mtu: 1500,
+    device_owner: DEVICE_OWNER.ROUTER_GW,
+    device_id: 'r1',
+    admin_state_up: true,
+    status: 'ACTIVE',
+    project_id: '',
+    tenant_id: '',
+    'binding:host_id': 'net1',
+    revision_number: 4,
+  },
+  routes: [{ destination: '10.9.0.0/24', nexthop: '10.0.0.20' }],
+  _interfaces: [
+    {
+      id: 'if1',
+      name: '',
+      network_id: 'n1',
+      mac_address: 'fa:16:3e:00:00:11',
+      fixed_ips: [{ subnet_id: 's1', ip_address: '10.0.0.1', prefixlen: 24 }],
+      subnets: [
+        {
+          id: 's1',
+          cidr: '10.0.0.0/24',
+          gateway_ip: '10.0.0.1',
+          ip_version: 4,
+          dns_nameservers: [],
+          ipv6_ra_mode: null,
+          subnetpool_id: null,
+        },
+      ],
+      extra_subnets: [],
+      address_scopes: { '4': null, '6': null },
+      mtu: 1450,
+      device_owner: DEVICE_OWNER.ROUTER_INTF,
+      device_id: 'r1',
+      admin_state_up: true,
+      status: 'DOWN',
+      project_id: 'p1',
+      tenant_id: 'p1',
+      'binding:host_id': 'net1',
+      revision_number: 3,
+    },
+  ],
+  _floatingips: [
+    {
+      id: 'f1',
+      floating_ip_address: '203.0.113.20',
+      floating_network_id: 'ext',
+      port_id: 'vm-port',
+      fixed_ip_address: '10.0.0.5',
+      router_id: 'r1',
+      status: 'DOWN',
+      project_id: 'p1',
+      tenant_id: 'p1',
+      fixed_ip_address_scope: null,
+      revision_number: 1,
+    },
+  ],
+  revision_number: 7,
+};
+
+test('an L3 agent calls the L3 service plugin on q-l3-plugin through L3PluginRpcClient', async () => {
+  const [server, agent] = [open(), open()];
+  const calls: Array<[string, unknown, string]> = [];
+  const handlers: L3PluginRpcHandlers = {
+    sync_routers: (args, ctx) => {
+      calls.push(['sync_routers', args, ctx.topic]);
+      return args.router_ids ? [ROUTER].filter((r) => args.router_ids?.includes(r.id)) : [ROUTER];
+    },
+    get_router_ids: (args) => {
+      calls.push(['get_router_ids', args, '']);
+      return ['r1'];
+    },
+    update_floatingip_statuses: (args) => {
+      calls.push(['update_floatingip_statuses', args, '']);
+      return null;
+    },
+    get_service_plugin_list: () => ['router'],
+  };
+  const l = await serveL3PluginRpc(server, handlers, { host: 'controller' });
+  const client = new L3PluginRpcClient(agent, { host: 'net1' });
+  assert.deepEqual(await client.syncRouters(), [ROUTER]);
+  assert.deepEqual(await client.syncRouters(['r9']), []);
+  assert.deepEqual(await client.getRouterIds(), ['r1']);
+  assert.equal(await client.updateFloatingipStatuses('r1', { f1: 'ACTIVE' }), null);
+  assert.deepEqual(await client.getServicePluginList(), ['router']);
+  assert.deepEqual(calls, [
+    ['sync_routers', { host: 'net1' }, TOPIC.L3_PLUGIN],
+    ['sync_routers', { host: 'net1', router_ids: ['r9'] }, TOPIC.L3_PLUGIN],
+    ['get_router_ids', { host: 'net1' }, ''],
+    ['update_floatingip_statuses', { router_id: 'r1', fip_statuses: { f1: 'ACTIVE' } }, ''],
+  ]);
+  // As Neutron's agent sends them: raw calls on 'q-l3-plugin' with keyword arguments.
+  assert.deepEqual(await agent.call({ topic: 'q-l3-plugin' }, 'get_router_ids', { host: 'x' }), ['r1']);
+  await assert.rejects(
+    agent.call({ topic: 'q-l3-plugin' }, 'get_agent_gateway_port', { host: 'x', network_id: 'ext' }),
+    (e: unknown) => e instanceof RpcRemoteError && e.type === 'NoSuchMethod',
+  );
+  await l.stop();
+});
+
+test('L3 agent notifications: scheduling changes to one host, router_deleted to all', async () => {
+  const [server, a, b] = [open(), open(), open()];
+  const got: Array<[string, string, unknown]> = [];
+  const handlers = (who: string) => ({
+    routers_updated: (x: unknown) => void got.push([who, 'routers_updated', x]),
+    router_deleted: (x: unknown) => void got.push([who, 'router_deleted', x]),
+    router_added_to_agent: (x: unknown) => void got.push([who, 'router_added_to_agent', x]),
+    router_removed_from_agent: (x: unknown) => void got.push([who, 'router_removed_from_agent', x]),
+    agent_updated: (x: unknown) => void got.push([who, 'agent_updated', x]),
+  });
+  await listenL3Agent(a, 'hostA', handlers('a'));
+  await listenL3Agent(b, 'hostB', handlers('b'));
+  const n = new AgentNotifier(server);
+  await n.routerAddedToAgent(['r1', 'r2'], 'hostA');
+  await n.routerRemovedFromAgent('r1', 'hostB');
+  await n.routersUpdated(['r2'], 'hostA');
+  await n.l3AgentUpdated(false, 'hostB');
+  await n.routerDeleted('r3');
+  await until(() => got.length >= 6, 2000, 'six notifications');
+  // Queues are independent: compare each host's notifications by method.
+  const of = (who: string) =>
+    got
+      .filter(([w]) => w === who)
+      .map(([, m, x]) => [m, x])
+      .sort((p, q) => String(p[0]).localeCompare(String(q[0])));
+  assert.deepEqual(of('a'), [
+    ['router_added_to_agent', { payload: ['r1', 'r2'] }],
+    ['router_deleted', { router_id: 'r3' }],
+    ['routers_updated', { routers: ['r2'] }],
+  ]);
+  assert.deepEqual(of('b'), [
+    ['agent_updated', { payload: { admin_state_up: false } }],
+    ['router_deleted', { router_id: 'r3' }],
+    ['router_removed_from_agent', { payload: { router_id: 'r1' } }],
+  ]);
 });
 
 test('osloTime is oslo’s strtime', () => {

@@ -87,6 +87,12 @@ const REQUIRED_STATE = ['agent_type', 'binary', 'host', 'topic'] as const;
 export class AgentService extends BaseService {
   protected notFoundType = 'Agent';
   protected notFoundLabel = 'Agent';
+  /** Told after an admin's update of an agent commits (the L3 plugin's agent_updated). */
+  readonly updateHooks: Array<(before: Dict, after: Dict) => Promise<void>> = [];
+
+  protected override async afterUpdate(before: Dict, after: Dict): Promise<void> {
+    for (const h of this.updateHooks) await h(before, after);
+  }
   /** Reports sent before this server started are stale and dropped, as Neutron does. */
   readonly startedAt = Date.now();
 

@@ -4,7 +4,7 @@
 import { errors, invalidInput, NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { VirtualFilter } from '../../db/store.js';
-import { UNSET } from '../../resources/types.js';
+import { ABSENT, UNSET } from '../../resources/types.js';
 import type { Context } from '../context.js';
 import { PROVIDER_ATTRIBUTES, type TypeManager } from '../ml2/type-manager.js';
 import {
@@ -30,6 +30,9 @@ export interface NetworkObserver {
 
 export class NetworkService extends BaseService {
   readonly observers: NetworkObserver[] = [];
+  /** Run inside a network's delete transaction before its ports are checked (L3 deletes the
+   * network's floating IPs that serve nothing). */
+  readonly deleteHooks: Array<(db: DB, network: Dict) => Promise<void>> = [];
 
   protected override async afterUpdate(before: Dict, after: Dict): Promise<void> {
     for (const o of this.observers) await o.networkUpdated(before, after);
@@ -81,6 +84,8 @@ export class NetworkService extends BaseService {
       byNet.set(r.network_id as string, list);
     }
     for (const d of dicts) {
+      // auto-allocated-topology's is_default exists on external networks only.
+      if ('is_default' in d && !d['router:external']) d.is_default = ABSENT;
       const subs = byNet.get(d.id as string) ?? [];
       d.subnets = subs.map((s) => s.id);
       d.ipv4_address_scope = commonScope(subs.filter((s) => Number(s.ip_version) === 4));
@@ -132,6 +137,8 @@ export class NetworkService extends BaseService {
     obj.shared ??= false;
     obj['router:external'] ??= false;
     obj.port_security_enabled ??= true;
+    obj.is_default = obj['router:external'] === true && obj.is_default === true;
+    if (obj.is_default) await this.checkDefaultExternal(db, obj.id as string);
     await this.store.insert(db, this.def, obj);
     await this.types.addNetworkSegments(db, obj.id as string, segments);
     // `shared` and `router:external` are wildcard RBAC policies (the columns summarise them).
@@ -184,8 +191,25 @@ export class NetworkService extends BaseService {
           .execute();
       }
     }
+    const external = typeof changes['router:external'] === 'boolean' ? changes['router:external'] : obj['router:external'];
+    if (!external) changes.is_default = false;
+    else if (changes.is_default === true && obj.is_default !== true) await this.checkDefaultExternal(db, id);
     await super.updateOne(db, ctx, obj, changes);
     await syncFlags(db, this.store, 'network', id);
+  }
+
+  /** One default external network at a time (auto-allocated-topology). */
+  private async checkDefaultExternal(db: DB, id: string): Promise<void> {
+    const other = await db
+      .selectFrom('networks')
+      .select('id')
+      .where('is_default', '=', this.store.bool(true) as never)
+      .where('router_external', '=', this.store.bool(true) as never)
+      .where('id', '!=', id)
+      .executeTakeFirst();
+    if (other) {
+      throw new NeutronError('DefaultExternalNetworkExists', 409, `A default external network already exists: ${other.id}.`);
+    }
   }
 
   private async addWildcard(db: DB, id: string, owner: string, action: string): Promise<void> {
@@ -194,6 +218,7 @@ export class NetworkService extends BaseService {
 
   protected override async deleteOne(db: DB, ctx: Context, obj: Dict): Promise<void> {
     const id = obj.id as string;
+    for (const hook of this.deleteHooks) await hook(db, obj);
     const blocking = await db
       .selectFrom('ports')
       .select('id')

@@ -35,6 +35,25 @@ export interface PortObserver {
   portDeleted(port: Dict): Promise<void>;
 }
 
+/** Rules another service (L3) sets on ports it owns, checked inside a caller's transaction. */
+export interface PortGuard {
+  /** Before a caller's update is applied. */
+  beforeUpdate?(db: DB, ctx: Context, port: Dict, changes: Dict): Promise<void>;
+  /** Before a caller deletes the port through the API (ServicePortInUse, floating IPs to
+   * disassociate …); never on the server's own deletes. */
+  beforeDelete?(db: DB, ctx: Context, port: Dict): Promise<void>;
+  /** After a caller's delete committed. */
+  afterDelete?(port: Dict): Promise<void>;
+}
+
+/** Port changes made by the server inside another service's transaction, for the observers
+ * once that transaction has committed. */
+export class PortChanges {
+  readonly created: Dict[] = [];
+  readonly updated: Array<[Dict, Dict]> = [];
+  readonly deleted: Dict[] = [];
+}
+
 export class PortService extends BaseService {
   protected notFoundType = 'Port';
   protected notFoundLabel = 'Port';
@@ -42,6 +61,7 @@ export class PortService extends BaseService {
   subnets!: SubnetService;
   readonly extensions: PortExtension[] = [];
   readonly observers: PortObserver[] = [];
+  readonly guards: PortGuard[] = [];
 
   constructor(
     def: BaseService['def'],
@@ -282,6 +302,76 @@ export class PortService extends BaseService {
         .where('ip_address', '=', ip.ip_address)
         .execute();
     }
+  }
+
+  // ---- the server's own port operations (routers, floating IPs), inside another service's
+  // transaction: no policy, no quota, no guards; the observers hear of them through `notify`.
+
+  /** Creates a port from attributes the server chose (missing ones take their defaults). */
+  async createInternal(db: DB, item: Dict, changes: PortChanges): Promise<Dict> {
+    const full: Dict = { ...item };
+    for (const [k, a] of Object.entries(this.def.attributes)) {
+      if (a.allowPost && !(k in full) && 'default' in a && k !== 'tenant_id') full[k] = a.default;
+    }
+    full.tenant_id = full.project_id;
+    const id = await this.createOne(db, adminContext(), full);
+    const [port] = await this.loadFull(db, [id]);
+    changes.created.push(port);
+    return port;
+  }
+
+  /** Applies `update` to a port as the server's own decision; returns the port after it. */
+  async updateInternal(db: DB, id: string, update: Dict, changes: PortChanges): Promise<Dict> {
+    const ctx = adminContext();
+    const before = await this.fetch(db, ctx, id);
+    await this.updateOne(db, ctx, { ...before }, { ...update });
+    const after = await this.fetch(db, ctx, id);
+    changes.updated.push([before, after]);
+    return after;
+  }
+
+  /** Deletes a port as the server's own decision. */
+  async deleteInternal(db: DB, port: Dict, changes: PortChanges): Promise<void> {
+    await this.deleteOne(db, adminContext(), port);
+    changes.deleted.push(port);
+  }
+
+  /** Tells the observers of changes made with the *Internal methods, once committed. */
+  async notify(changes: PortChanges): Promise<void> {
+    if (changes.created.length) await this.afterCreate(changes.created);
+    for (const [before, after] of changes.updated) await this.afterUpdate(before, after);
+    for (const p of changes.deleted) await this.afterDelete(p);
+  }
+
+  /** Full ports by id, for the server's own use. */
+  async loadFullPorts(db: DB, ids: string[]): Promise<Dict[]> {
+    return this.loadFull(db, ids);
+  }
+
+  override async update(ctx: Context, id: string, changes: Dict, ifRevision?: number): Promise<Dict> {
+    if (this.guards.length === 0) return super.update(ctx, id, changes, ifRevision);
+    const before = await this.tx(async (db) => {
+      const obj = await this.fetchForWrite(db, ctx, id, 'update', changes);
+      this.checkRevision(obj, ifRevision);
+      for (const g of this.guards) await g.beforeUpdate?.(db, ctx, obj, changes);
+      await this.updateOne(db, ctx, { ...obj }, changes);
+      return obj;
+    });
+    const after = await this.fetch(this.db, ctx, id);
+    await this.afterUpdate(before, after);
+    return after;
+  }
+
+  override async delete(ctx: Context, id: string, ifRevision?: number): Promise<void> {
+    const deleted = await this.tx(async (db) => {
+      const obj = await this.fetchForWrite(db, ctx, id, 'delete');
+      this.checkRevision(obj, ifRevision);
+      for (const g of this.guards) await g.beforeDelete?.(db, ctx, obj);
+      await this.deleteOne(db, ctx, obj);
+      return obj;
+    });
+    await this.afterDelete(deleted);
+    for (const g of this.guards) await g.afterDelete?.(deleted);
   }
 
   /** Deletes a port as the server's own decision (a failed postcommit), without a caller's checks. */

@@ -13,8 +13,8 @@ export const WILDCARD = '*';
 
 /** Ports that don't count as a project using a network (they go with the network). */
 const NETWORK_OWNED_PORTS = ['network:dhcp', 'network:distributed', 'network:floatingip_agent_gateway'];
-/** Ports through which a project uses an external network. */
-const EXTERNAL_USE_PORTS = ['network:router_gateway', 'network:floatingip'];
+/** A router's port on an external network. */
+const EXTERNAL_GATEWAY_PORT = 'network:router_gateway';
 
 /** The targets that grant a caller access: the wildcard and the caller's own project. */
 export function targetsOf(ctx: Context): string[] {
@@ -143,11 +143,27 @@ export async function boundProjects(db: DB, type: RbacObjectType, action: string
   };
   switch (type) {
     case 'network': {
-      let ports = db.selectFrom('ports').select('project_id').distinct().where('network_id', '=', objectId);
-      ports =
-        action === ACCESS_EXTERNAL
-          ? ports.where('device_owner', 'in', EXTERNAL_USE_PORTS)
-          : ports.where('device_owner', 'not in', NETWORK_OWNED_PORTS);
+      if (action === ACCESS_EXTERNAL) {
+        // Projects whose routers have their gateway on the network (neutron counts routers only:
+        // gateway and floating IP ports belong to no project).
+        add(
+          await db
+            .selectFrom('routers')
+            .innerJoin('ports', 'ports.id', 'routers.gw_port_id')
+            .select('routers.project_id as project_id')
+            .distinct()
+            .where('ports.network_id', '=', objectId)
+            .where('ports.device_owner', '=', EXTERNAL_GATEWAY_PORT)
+            .execute(),
+        );
+        break;
+      }
+      const ports = db
+        .selectFrom('ports')
+        .select('project_id')
+        .distinct()
+        .where('network_id', '=', objectId)
+        .where('device_owner', 'not in', NETWORK_OWNED_PORTS);
       add(await ports.execute());
       if (action === ACCESS_SHARED)
         add(await db.selectFrom('subnets').select('project_id').distinct().where('network_id', '=', objectId).execute());
@@ -198,10 +214,13 @@ export async function canRevoke(
   owner: string,
   target: string,
   exceptId?: string,
+  replacement?: string,
 ): Promise<boolean> {
   if (target === owner) return true;
   const others = (await policiesOf(db, type, objectId, action)).filter((p) => p.id !== exceptId);
   const remaining = new Set(others.map((p) => p.target_tenant));
+  // An update that retargets the policy still grants its new target.
+  if (replacement !== undefined) remaining.add(replacement);
   if (remaining.has(WILDCARD)) return true;
   const bound = await boundProjects(db, type, action, objectId);
   bound.delete(owner);

@@ -115,8 +115,17 @@ export class RbacPolicyService extends BaseService {
   }
 
   /** The access a policy gives must not be withdrawn while a project depends on it. */
-  private async checkRevoke(db: DB, policy: Dict, owner: string): Promise<void> {
+  private async checkRevoke(db: DB, policy: Dict, owner: string, replacement?: string): Promise<void> {
     const type = policy.object_type as RbacObjectType;
+    if (type === 'network' && policy.action === ACCESS_EXTERNAL && policy.target_tenant === WILDCARD) {
+      const net = await db
+        .selectFrom('networks')
+        .select('is_default')
+        .where('id', '=', policy.object_id as string)
+        .executeTakeFirst();
+      if (net?.is_default)
+        throw rbacPolicyInUse(policy.object_id as string, 'Default external networks must be shared to everyone.');
+    }
     const ok = await canRevoke(
       db,
       type,
@@ -125,8 +134,15 @@ export class RbacPolicyService extends BaseService {
       owner,
       policy.target_tenant as string,
       policy.id as string,
+      replacement,
     );
     if (ok) return;
+    if (type === 'network' && policy.action === ACCESS_EXTERNAL) {
+      throw rbacPolicyInUse(
+        policy.object_id as string,
+        'There are routers attached to this network that depend on this policy for access.',
+      );
+    }
     const details =
       type === 'network' && policy.action === ACCESS_SHARED
         ? `Unable to reconfigure sharing settings for network ${policy.object_id}. Multiple tenants are using it.`
@@ -153,7 +169,7 @@ export class RbacPolicyService extends BaseService {
     const type = obj.object_type as string;
     const shared = await this.target(db, ctx, type, obj.object_id as string);
     // Widening to everyone cannot strand anybody.
-    if (target !== WILDCARD) await this.checkRevoke(db, obj, shared.project_id as string);
+    if (target !== WILDCARD) await this.checkRevoke(db, obj, shared.project_id as string, target);
     if (type === 'subnetpool') await this.checkPoolScope(db, shared, target);
     await this.checkDuplicate(db, { ...obj, target_tenant: target }, obj.id as string);
     await this.store.update(db, this.def, obj.id as string, { target_tenant: target });
