@@ -7,6 +7,7 @@ import type { DB } from '../db/connection.js';
 import { type DbErrorKind, dbErrorKind, uniqueViolationTarget } from '../db/dialects/index.js';
 import { type Dict, type EB, nowStamp, type Store, type VirtualFilter } from '../db/store.js';
 import { type ResourceDef, UNSET } from '../resources/types.js';
+import { pyStr } from '../validation/python.js';
 import type { Context } from './context.js';
 import type { ListOptions } from './list-options.js';
 import { markShared, ownOrGranted, type RbacObjectType, sharedFilter } from './rbac/access.js';
@@ -158,6 +159,9 @@ export abstract class BaseService implements ResourceService {
 
   /** One visible object; `full` adds its virtual attributes (tags, children). */
   protected async fetch(db: DB, ctx: Context, id: string, full = true): Promise<Dict> {
+    // An id from a body attribute without a validator may be any JSON value: one that is not a
+    // string names nothing (and String() of an object can throw).
+    if (typeof id !== 'string') throw this.notFound(pyStr(id));
     if (!UUID_RE.test(id)) throw this.notFound(id);
     const scope = this.scope(ctx);
     const rows = await this.store.list(db, this.def, { filters: { id: [id] }, sorts: [] }, scope, {});

@@ -107,6 +107,16 @@ describe('address groups', () => {
     expectError(await act(g.id, 'remove_addresses', { addresses: ['bad ip'] }), 400, 'AddrFormatError');
     const shown = (await s.get(`/v2.0/address-groups/${g.id}`, ALICE)).body.address_group;
     assert.deepEqual([...shown.addresses].sort(), [...a.addresses].sort(), 'failed actions changed nothing');
+    // Nothing to add or remove changes nothing, not even the revision (as in Neutron Zed).
+    for (const action of ['add_addresses', 'remove_addresses']) {
+      const none = await act(g.id, action, { addresses: [] });
+      assert.equal(none.status, 200);
+      assert.deepEqual(
+        [none.body.address_group.revision_number, none.body.address_group.updated_at],
+        [a.revision_number, a.updated_at],
+        action,
+      );
+    }
     const removed = await act(g.id, 'remove_addresses', { addresses: ['10.10.10.3'] });
     assert.equal(removed.status, 200);
     assert.ok(!removed.body.address_group.addresses.includes('10.10.10.3/32'));
@@ -156,6 +166,20 @@ describe('address groups', () => {
     const notUuid = await rule({ protocol: 'udp', remote_address_group_id: 'not-a-uuid' });
     expectError(notUuid, 404, 'AddressGroupNotFound');
     assert.equal(notUuid.body.NeutronError.message, 'Address group not-a-uuid could not be found.');
+    // What is not a group's id, whatever its JSON type, is no group either (Neutron Zed: 500 for
+    // each of these); the one a list names is not looked up.
+    for (const [value, shown] of [
+      ['', ''],
+      [[g.id], `['${g.id}']`],
+      [{ toString: g.id }, `{'toString': '${g.id}'}`],
+      [{ a: 1 }, "{'a': 1}"],
+      [123, '123'],
+      [true, 'True'],
+    ] as const) {
+      const odd = await rule({ protocol: 'udp', remote_address_group_id: value });
+      expectError(odd, 404, 'AddressGroupNotFound');
+      assert.equal(odd.body.NeutronError.message, `Address group ${shown} could not be found.`);
+    }
     const none = await rule({ protocol: 'udp', remote_address_group_id: null });
     assert.equal(none.status, 201);
     const listed = await s.get(`/v2.0/security-group-rules?remote_address_group_id=${g.id}&fields=id`, ALICE);

@@ -9,7 +9,6 @@ import { ADMIN, ALICE, type As, BOB, expectError, type Reply, TestServer } from 
 describe('floating IPs', () => {
   let s: TestServer;
   let ext: { id: string };
-  let extSubnet: { id: string; cidr: string };
   let net: { id: string };
   let sub: { id: string; cidr: string; gateway_ip: string };
   let router: { id: string };
@@ -20,7 +19,7 @@ describe('floating IPs', () => {
   before(async () => {
     s = await TestServer.start();
     ext = await s.create('networks', 'network', { name: 'public', 'router:external': true }, ADMIN);
-    extSubnet = await s.create('subnets', 'subnet', { network_id: ext.id, cidr: '203.0.113.0/24', ip_version: 4 }, ADMIN);
+    await s.create('subnets', 'subnet', { network_id: ext.id, cidr: '203.0.113.0/24', ip_version: 4 }, ADMIN);
     net = await s.network({}, ALICE);
     sub = await s.subnet(net.id, '10.0.0.0/24', {}, ALICE);
     router = await s.create('routers', 'router', { name: 'r', external_gateway_info: { network_id: ext.id } }, ALICE);

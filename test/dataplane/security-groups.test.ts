@@ -31,12 +31,17 @@ describe('security groups in the data path', { skip: notRoot || rabbitSkip }, ()
     const cmd = to.includes(':') ? ['ping', '-6'] : ['ping'];
     return (await execRunner('ip', ['netns', 'exec', lab.topology.vmNetns(from), ...cmd, '-c1', '-W1', '-q', to])).code === 0;
   };
-  /** The chains of the inet table on host i (they change only when some port's rules change). */
+  /** The chains of both tables on host i, each with its handle (they change only when some port's
+   * rules change; a chain written again, even under the same name, has a new handle). */
   const chains = async (i: number) => {
-    const r = await execRunner('ip', ['netns', 'exec', lab.hosts[i].netns, 'nft', '-j', 'list', 'chains', 'inet']);
-    return (JSON.parse(r.stdout).nftables as Json[])
-      .flatMap((e) => (e.chain?.table === 'neutrino' ? [e.chain.name as string] : []))
-      .sort();
+    const out: string[] = [];
+    for (const family of ['bridge', 'inet']) {
+      const r = await execRunner('ip', ['netns', 'exec', lab.hosts[i].netns, 'nft', '-j', 'list', 'chains', family]);
+      for (const e of JSON.parse(r.stdout).nftables as Json[]) {
+        if (e.chain?.table === 'neutrino') out.push(`${family} ${e.chain.name} #${e.chain.handle}`);
+      }
+    }
+    return out.sort();
   };
   const setElements = async (i: number, set: string) => {
     const r = await execRunner('ip', ['netns', 'exec', lab.hosts[i].netns, 'nft', '-j', 'list', 'set', 'inet', 'neutrino', set]);

@@ -2,10 +2,12 @@
 // missing is added, what is right is left alone, what is stale and ours is removed, nothing else.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { FirewallDriver, FirewallState } from '../../src/agents/firewall/index.js';
+import { LinuxBridgeBackend } from '../../src/agents/linuxbridge/backend.js';
 import { bridgeName, tapName } from '../../src/agents/linuxbridge/names.js';
 import { type LinuxBridgeOptions, plan, wiredPorts } from '../../src/agents/linuxbridge/plan.js';
 import type { HostPort, HostState } from '../../src/rpc/contract.js';
-import type { FdbRow, Link } from '../../src/system/index.js';
+import type { FdbRow, Link, Runner } from '../../src/system/index.js';
 
 const NET = '11111111-2222-4333-8444-555555555555';
 const NET2 = '99999999-2222-4333-8444-555555555555';
@@ -190,4 +192,30 @@ test('flat and vlan networks use the mapped interface; unmapped or unsupported o
   assert.match(bad.problems.get(NET2) ?? '', /does not support network type gre/);
   assert.equal(bad.networks.size, 0);
   assert.match(plan(state([port()]), { ...O, localIp: null }, [], []).problems.get(NET) ?? '', /VXLAN is not enabled/);
+});
+
+test('the firewall filters VM ports, never network-owned ones (DHCP, router interfaces), as Neutron trusts them', async () => {
+  const given: FirewallState[] = [];
+  const firewall: FirewallDriver = {
+    name: 'recording',
+    enforces: true,
+    async apply(s) {
+      given.push(s);
+      return { changed: false, conntrackDeleted: 0 };
+    },
+  };
+  // No kernel: every read is empty, every write succeeds.
+  const run: Runner = async () => ({ code: 0, stdout: '[]', stderr: '' });
+  const backend = new LinuxBridgeBackend({ ...O, enableSecurityGroup: true, firewall, configurations: {}, run });
+  const P2 = 'bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+  const P3 = 'cccccccc-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+  await backend.apply(
+    state([
+      port(),
+      port({ id: P2, device_owner: 'network:dhcp', mac_address: 'fa:16:3e:00:00:02' }),
+      port({ id: P3, device_owner: 'network:router_interface', mac_address: 'fa:16:3e:00:00:03' }),
+    ]),
+  );
+  const secured = Object.fromEntries(given[0].ports.map((p) => [p.id, p.port_security_enabled]));
+  assert.deepEqual(secured, { [PORT]: true, [P2]: false, [P3]: false });
 });

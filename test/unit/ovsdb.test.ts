@@ -12,6 +12,7 @@ import {
   decodeSnapshot,
   encodeOps,
   JsonSplitter,
+  OvsdbClient,
   parseTarget,
   type Row,
   RpcConnection,
@@ -231,6 +232,29 @@ describe('RpcConnection', () => {
       assert.deepEqual(echoes, [['ping']]);
     } finally {
       conn.close();
+      await p.close();
+    }
+  });
+
+  it('OvsdbClient: a transaction while the connection is down connects again once, and the retry timer adds none', async () => {
+    const p = await peer((msg, sock) => {
+      if (msg.method === 'monitor') sock.write(JSON.stringify({ id: msg.id, result: {}, error: null }));
+      else if (msg.method === 'transact') sock.write(JSON.stringify({ id: msg.id, result: [{}], error: null }));
+    });
+    const client = new OvsdbClient(p.target, { database: 'Open_vSwitch', tables: { Bridge: ['name'] }, timeoutMs: 2000 });
+    try {
+      await client.start();
+      p.sockets[0]?.destroy(); // ovsdb-server restarted
+      for (let i = 0; i < 100 && client.connected; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(client.connected, false);
+      // The agent's next transaction does not wait for the retry timer (250 ms) …
+      assert.deepEqual(await client.transact([{ op: 'comment', comment: 'x' }]), [{}]);
+      // … which, when it fires, finds the client connected.
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(client.connects, 2);
+      assert.equal(p.sockets.filter((s) => !s.destroyed).length, 1, 'connections left open');
+    } finally {
+      client.close();
       await p.close();
     }
   });

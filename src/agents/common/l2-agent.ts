@@ -53,6 +53,10 @@ export class L2Agent {
   private changedMembers = new Set<string>();
   /** The last desired state, which a firewall refresh updates in place. */
   private lastState?: HostState;
+  /** When the last full reconcile ended: the next poll is due one polling interval later. */
+  private lastReconcile = 0;
+  /** A full reconcile is under way: its state, fetched already, is not yet `lastState`. */
+  private reconciling = false;
   private devices = 0;
   private loops: Promise<void>[] = [];
   /** Ports reported up at a revision, so a port is not reported again until it changes. */
@@ -96,7 +100,7 @@ export class L2Agent {
       port_update: resync,
       // A port not on this host going concerns it only through its groups (member_updated).
       port_delete: ({ port_id }) => {
-        if (!this.lastState || this.lastState.ports.some((p) => p.id === port_id)) this.poke();
+        if (this.reconciling || !this.lastState || this.lastState.ports.some((p) => p.id === port_id)) this.poke();
       },
       network_update: resync,
       network_delete: resync,
@@ -126,40 +130,52 @@ export class L2Agent {
     this.wake?.();
   }
 
-  /** Security groups changed: refresh the firewall for those this host uses, ignore the others
-   * (every agent hears every change). */
+  /** Security groups changed: refresh the firewall for those this host uses (a full reconcile
+   * with a backend that has no refresh), ignore the others (every agent hears every change). While
+   * a reconcile is under way, whether a group concerns the host is judged by the state being
+   * applied, once it is: the refresh filters then. */
   private groupsChanged(rules: string[], members: string[]): void {
     const s = this.lastState;
-    if (!s || !this.backend.refreshFirewall) {
+    const refresh = !!this.backend.refreshFirewall;
+    if (!s || (!refresh && this.reconciling)) {
       this.poke();
       return;
     }
-    let relevant = false;
-    for (const id of rules ?? []) {
-      if (!(id in s.security_groups)) continue;
-      this.changedRules.add(id);
-      relevant = true;
+    if (this.reconciling) {
+      for (const id of rules ?? []) this.changedRules.add(id);
+      for (const id of members ?? []) this.changedMembers.add(id);
+      return;
     }
-    for (const id of members ?? []) {
-      if (!(id in s.sg_member_ips)) continue;
-      this.changedMembers.add(id);
-      relevant = true;
+    const relevantRules = (rules ?? []).filter((id) => id in s.security_groups);
+    const relevantMembers = (members ?? []).filter((id) => id in s.sg_member_ips);
+    if (relevantRules.length === 0 && relevantMembers.length === 0) return;
+    if (!refresh) {
+      this.poke();
+      return;
     }
-    if (relevant) this.wake?.();
+    for (const id of relevantRules) this.changedRules.add(id);
+    for (const id of relevantMembers) this.changedMembers.add(id);
+    this.wake?.();
   }
 
   private async syncLoop(): Promise<void> {
+    const interval = this.opts.pollingIntervalSec * 1000;
     while (!this.stopped) {
       if (this.dirty) {
         this.dirty = false;
         this.changedRules.clear();
         this.changedMembers.clear();
+        this.reconciling = true;
         try {
           await this.reconcile();
         } catch (err) {
-          this.dirty = true;
+          // Tried again at the next poll, or sooner when something changes; not at once: a
+          // failure that comes without delay (ovsdb-server not up yet) would spin, calling
+          // get_host_state and logging as fast as the bus answers.
           this.log(`reconcile failed: ${(err as Error).message}`);
         }
+        this.reconciling = false;
+        this.lastReconcile = Date.now();
       } else if (this.changedRules.size || this.changedMembers.size) {
         try {
           await this.refreshFirewall();
@@ -169,8 +185,17 @@ export class L2Agent {
         }
       }
       if (this.stopped) return;
+      let due = false;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.opts.pollingIntervalSec * 1000);
+        // Timed from the last full reconcile, not from this wait: firewall refreshes coming
+        // more often than the interval must not put the poll off for ever.
+        const t = setTimeout(
+          () => {
+            due = true;
+            resolve();
+          },
+          Math.max(0, this.lastReconcile + interval - Date.now()),
+        );
         this.wake = () => {
           clearTimeout(t);
           resolve();
@@ -178,19 +203,21 @@ export class L2Agent {
         if (this.dirty || this.changedRules.size || this.changedMembers.size) this.wake();
       });
       this.wake = undefined;
-      // Polling: every interval reconciles, so a missed notification heals within one; a
-      // security group change alone is a firewall refresh.
-      if (!this.changedRules.size && !this.changedMembers.size) this.dirty = true;
+      // Polling: a full reconcile at least every interval, so a missed notification heals within
+      // one; a security group change alone, between polls, is a firewall refresh.
+      if (due || Date.now() - this.lastReconcile >= interval) this.dirty = true;
     }
   }
 
   /** Fetches what changed of the groups in question and has the backend refresh the firewall. */
   private async refreshFirewall(): Promise<void> {
     const s = this.lastState as HostState;
-    const rules = [...this.changedRules];
-    const members = [...this.changedMembers];
+    // Those heard during a reconcile were not filtered yet.
+    const rules = [...this.changedRules].filter((id) => id in s.security_groups);
+    const members = [...this.changedMembers].filter((id) => id in s.sg_member_ips);
     this.changedRules.clear();
     this.changedMembers.clear();
+    if (rules.length === 0 && members.length === 0) return;
     const info = await this.client.getSecurityGroupInfo(rules, members);
     const next: HostState = {
       ...s,

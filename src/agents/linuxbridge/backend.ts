@@ -6,7 +6,7 @@
 // A failed line is logged and retried by the next reconcile; the ports reported wired are read
 // back from the kernel afterwards. watch() follows `ip monitor link`, so a new tap is wired at once
 // rather than at the next poll.
-import type { HostState } from '../../rpc/contract.js';
+import type { HostPort, HostState } from '../../rpc/contract.js';
 import { Bridge, Ip, LinkMonitor, type Runner } from '../../system/index.js';
 import type { L2Backend } from '../common/l2-agent.js';
 import { createFirewallDriver, type FirewallDriver, type FirewallPort } from '../firewall/index.js';
@@ -118,7 +118,7 @@ export class LinuxBridgeBackend implements L2Backend {
     const wired = wiredPorts(p.networks, after, !ipError);
     if (!nftOk) {
       // Without its filter a secured port is not wired; it stays DOWN until nft works.
-      for (const n of p.networks.values()) for (const port of n.ports) if (port.port_security_enabled) wired.delete(port.id);
+      for (const n of p.networks.values()) for (const port of n.ports) if (filtered(port)) wired.delete(port.id);
     }
     return wired;
   }
@@ -160,6 +160,11 @@ export class LinuxBridgeBackend implements L2Backend {
   }
 }
 
+/** Whether the firewall filters a port: port security on, and not a network-owned port (DHCP,
+ * router interfaces: neutron-lib's is_port_trusted), which Neutron's security group RPC leaves
+ * out, as the Open vSwitch agent does. */
+const filtered = (p: HostPort): boolean => p.port_security_enabled && !p.device_owner.startsWith('network:');
+
 /** The ports of the planned networks as the firewall sees them: a tap on its network's bridge. */
 function firewallPorts(networks: Map<string, NetworkPlan>): FirewallPort[] {
   return [...networks.values()].flatMap((n) =>
@@ -171,9 +176,7 @@ function firewallPorts(networks: Map<string, NetworkPlan>): FirewallPort[] {
       mac_address: p.mac_address,
       fixed_ips: p.fixed_ips.map((f) => f.ip_address),
       allowed_address_pairs: p.allowed_address_pairs,
-      // Neutron's trusted ports (is_port_trusted): a network:* port (DHCP, router) is not filtered, as
-      // the Open vSwitch agent's flows do not filter it either.
-      port_security_enabled: p.port_security_enabled && !p.device_owner.startsWith('network:'),
+      port_security_enabled: filtered(p),
       security_groups: p.security_groups,
     })),
   );

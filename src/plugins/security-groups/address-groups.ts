@@ -149,7 +149,8 @@ export class AddressGroupService extends BaseService {
         }
         if (given.length) await db.deleteFrom(ASSOC).where('address_group_id', '=', id).where('address', 'in', given).execute();
       }
-      await this.touch(db, id);
+      // No address given changes nothing, the revision included (as in Neutron).
+      if (given.length) await this.touch(db, id);
       const row = await db.selectFrom(this.def.table).selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       const [addresses] = (await this.addressesOf(db, [id])).values();
       const shown: Dict = {

@@ -201,7 +201,9 @@ export class SecurityGroupRuleService extends BaseService {
     const group = await this.groups.visible(db, ctx, item.security_group_id as string);
     this.checkRule(item);
     if (item.remote_group_id) await this.groups.visible(db, ctx, item.remote_group_id as string);
-    if (item.remote_address_group_id) {
+    // Any value but null names a group (neutron-lib gives the attribute no validator): '', a list,
+    // a number … is none, and AddressGroupNotFound.
+    if (item.remote_address_group_id !== null && item.remote_address_group_id !== undefined) {
       if (!this.addressGroups) throw bad('InvalidInput', 'Address groups are not enabled.');
       await this.addressGroups.visible(db, ctx, item.remote_address_group_id as string);
     }

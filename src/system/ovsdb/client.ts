@@ -109,6 +109,8 @@ export class OvsdbClient {
     if (this.stopped || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      // A transaction may have connected meanwhile: a second connection would be left open.
+      if (this.connected) return;
       this.connect().catch((err: Error) => {
         this.o.log?.(`OVSDB ${this.target}: ${err.message}`);
         this.retryMs = Math.min(this.retryMs * 2, 8000);
