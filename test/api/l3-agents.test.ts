@@ -294,33 +294,39 @@ describe('routers and L3 agents (RPC)', () => {
 
 describe('automatic failover (allow_automatic_l3agent_failover)', () => {
   let s: TestServer;
-  after(() => s?.close());
+  const agents: NoopL3Agent[] = [];
+  after(async () => {
+    for (const a of agents) await a.stop();
+    await s?.close();
+  });
 
   it('moves a router off an agent that stopped reporting, on its own, and tells both hosts', async () => {
+    // agent_down_time 2: heartbeats are stored in whole seconds, so a 1 s window would count the live
+    // agent (reporting every 300 ms) as dead whenever a report lands late in its second on a busy machine.
     s = await TestServer.start([
-      ['DEFAULT', 'agent_down_time', '1'],
+      ['DEFAULT', 'agent_down_time', '2'],
       ['DEFAULT', 'allow_automatic_l3agent_failover', 'true'],
     ]);
     const t = s.neutrino.transport;
     const a = new NoopL3Agent(t, { host: 'fa', intervalMs: 60_000 });
     const b = new NoopL3Agent(t, { host: 'fb', intervalMs: 300 });
+    agents.push(a, b);
     await a.start();
     const r = await s.create('routers', 'router', { name: 'r' }, ALICE);
     assert.deepEqual(await a.plugin.getRouterIds(), [r.id], 'scheduled to the only agent');
     await b.start();
-    // Agent A heartbeats no more (its timer is a minute away); B keeps reporting.
+    // Agent A heartbeats no more (its timer is a minute away); B keeps reporting. A counts as dead
+    // after twice agent_down_time, checked every agent_down_time / 2.
     const moved = await until(
       async () => {
         const hosting = (await s.get(`/v2.0/routers/${r.id}/l3-agents`, ADMIN)).body.agents;
         return hosting[0]?.host === 'fb' ? hosting : undefined;
       },
       'the router moved to the live agent',
-      10_000,
+      30_000,
     );
     assert.equal(moved.length, 1);
     await until(async () => a.heard.some(([m]) => m === 'router_removed_from_agent'), 'router_removed_from_agent');
     await until(async () => b.routers.has(r.id), 'the live agent serving the router');
-    await a.stop();
-    await b.stop();
   });
 });
