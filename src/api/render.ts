@@ -19,16 +19,23 @@ export class Renderer {
     return this.renderAll(ctx, [obj], fields)[0];
   }
 
-  /** Renders many objects, deciding once which attributes are wanted and which are guarded. */
+  /** Renders many objects, deciding once which attributes are wanted and which are guarded: a rule
+   * whose verdict no target changes (admin_only for anyone) is checked once, the others per object. */
   renderAll(ctx: Context, objs: Dict[], fields: string[] = []): Dict[] {
     const wanted = fields.length ? new Set(fields) : undefined;
-    const attrs = this.visible.filter((a) => !wanted || wanted.has(a.name));
-    const guarded = attrs.filter((a) => ctx.policy.has(a.rule));
+    const attrs: Array<{ name: string; rule: string; asString: boolean; perObject: boolean }> = [];
+    for (const a of this.visible) {
+      if (wanted && !wanted.has(a.name)) continue;
+      const verdict = ctx.policy.has(a.rule) ? ctx.policy.decided(a.rule) : true;
+      if (verdict === false) continue;
+      attrs.push({ ...a, perObject: verdict === undefined });
+    }
+    const guarded = attrs.some((a) => a.perObject);
     return objs.map((obj) => {
       const out: Dict = {};
-      const target = guarded.length ? { ...obj, tenant_id: obj.project_id } : undefined;
+      const target = guarded ? { ...obj, tenant_id: obj.project_id } : undefined;
       for (const a of attrs) {
-        if (target && guarded.includes(a) && !ctx.policy.allows(a.rule, target)) continue;
+        if (a.perObject && !ctx.policy.allows(a.rule, target as Dict)) continue;
         const v = a.name === 'tenant_id' ? obj.project_id : obj[a.name];
         if (v === ABSENT) continue;
         out[a.name] = v === undefined || v === UNSET || v === null ? null : a.asString ? String(v) : v;

@@ -7,6 +7,8 @@ import { policyNotAuthorized } from '../common/errors.js';
 export interface PolicyChecker {
   has(rule: string): boolean;
   allows(rule: string, target: Record<string, unknown>): boolean;
+  /** The verdict of `rule` when it is the same for every target, else undefined. */
+  decided(rule: string): boolean | undefined;
   /** Throws 403 PolicyNotAuthorized naming the rule. */
   enforce(rule: string, target: Record<string, unknown>): void;
 }
@@ -27,6 +29,7 @@ const IMPLIED: Record<string, string[]> = { admin: ['member', 'reader'], member:
 const adminOnly = (isAdmin: boolean): PolicyChecker => ({
   has: () => false,
   allows: () => isAdmin,
+  decided: () => isAdmin,
   enforce: (rule) => {
     if (!isAdmin) throw policyNotAuthorized(rule);
   },

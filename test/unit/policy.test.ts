@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Creds, evaluate, PolicySyntaxError, parseCheck } from '../../src/api/policy/check.js';
+import { type Creds, decide, evaluate, PolicySyntaxError, parseCheck } from '../../src/api/policy/check.js';
 import { Policy, PolicyFileError } from '../../src/api/policy/enforcer.js';
 import { makeContext } from '../../src/plugins/context.js';
 import { buildRegistry } from '../../src/resources/registry.js';
@@ -63,4 +63,26 @@ test('an operator file overrides rules; a broken one is refused', () => {
   );
   assert.throws(() => Policy.withDefaults(resources, { create_network: 'role:admin or' }), PolicyFileError);
   assert.throws(() => Policy.withDefaults(resources, { create_network: 'rule:no_such_rule' }), /undefined rule 'no_such_rule'/);
+});
+
+test('a verdict no target can change is decided without one; the rest is left to each target', () => {
+  const c = parseCheck('(role:admin) or (role:member and project_id:%(project_id)s)');
+  assert.equal(decide(c, creds(['admin', 'member']), none), true);
+  assert.equal(decide(c, creds(['member']), none), undefined);
+  assert.equal(decide(c, creds(['reader']), none), false);
+  assert.equal(decide(parseCheck('not role:admin'), creds(['admin']), none), false);
+  assert.equal(decide(parseCheck('field:networks:shared=True'), creds(['admin']), none), undefined);
+  assert.equal(decide(parseCheck('True:%(shared)s'), creds(['admin']), none), undefined);
+  assert.equal(decide(parseCheck('is_admin:True'), creds(['admin']), none), true);
+  assert.equal(decide(parseCheck('rule:missing'), creds(['admin']), none), false);
+  // Whenever decide answers, evaluate agrees for any target.
+  for (const text of ['role:admin and not role:member', '(role:member or !) and @', 'role:reader or project_id:%(project_id)s']) {
+    for (const roles of [['admin'], ['member'], ['reader'], []]) {
+      const v = decide(parseCheck(text), creds(roles), none);
+      if (v === undefined) continue;
+      for (const target of [{ project_id: 'p1' }, { project_id: 'p2' }, {}]) {
+        assert.equal(evaluate(parseCheck(text), target, creds(roles), none), v, `${text} for ${roles}`);
+      }
+    }
+  }
 });

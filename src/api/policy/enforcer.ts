@@ -7,7 +7,16 @@ import { parse as parseYaml } from 'yaml';
 import { policyNotAuthorized } from '../../common/errors.js';
 import type { Context, PolicyChecker } from '../../plugins/context.js';
 import type { ResourceDef } from '../../resources/types.js';
-import { type Check, type Creds, evaluate, PolicySyntaxError, parseCheck, referencedRules, type Target } from './check.js';
+import {
+  type Check,
+  type Creds,
+  decide,
+  evaluate,
+  PolicySyntaxError,
+  parseCheck,
+  referencedRules,
+  type Target,
+} from './check.js';
 import { BASE_RULES, definitionRules, RESOURCE_RULES } from './defaults.js';
 
 export class PolicyFileError extends Error {}
@@ -84,6 +93,13 @@ export class Policy {
     }
   }
 
+  /** The verdict of `rule` when no target can change it, else undefined. */
+  decided(rule: string, creds: Creds): boolean | undefined {
+    const c = this.rules.get(rule) ?? this.rules.get('default');
+    if (!c) return false;
+    return decide(c, creds, (n) => this.rules.get(n));
+  }
+
   forContext(ctx: Context): PolicyChecker {
     const creds: Creds = {
       project_id: ctx.projectId,
@@ -95,6 +111,7 @@ export class Policy {
     return {
       has: (rule) => this.has(rule),
       allows: (rule, target) => this.check(rule, target, creds),
+      decided: (rule) => this.decided(rule, creds),
       enforce: (rule, target) => {
         if (!this.check(rule, target, creds)) throw policyNotAuthorized(rule);
       },
