@@ -169,10 +169,13 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     assert.equal(await lastSeen(vms.a1.tcp), gw1);
   });
 
-  it('disassociation cuts the floating IP (status DOWN); re-association restores it', async () => {
+  it('disassociation cuts the floating IP, established connections too (status DOWN); re-association restores it', async () => {
     const address = fip.floating_ip_address as string;
+    assert.ok(await outside.open('in', address, PORT), 'outside connected to the floating IP');
     await put(`floatingips/${fip.id}`, { floatingip: { port_id: null } });
     await until('the floating IP unreachable', async () => !(await reaches(outside, address)), 20_000);
+    assert.equal(await outside.probe('in'), false, 'the established connection is cut (its conntrack entry deleted)');
+    await outside.close('in');
     await until(
       'the floating IP DOWN',
       async () => (await lab.api('GET', `floatingips/${fip.id}`)).body.floatingip.status === 'DOWN',

@@ -7,6 +7,7 @@
 import {
   addAddress,
   addNetns,
+  Conntrack,
   delAddress,
   delLink,
   delNetns,
@@ -139,9 +140,14 @@ export class RouterKernel {
     );
     const cmds = [];
     const added: string[] = [];
+    const gone: string[] = [];
     for (const d of plan.devices) {
       const current = have.get(d.ifname) ?? [];
-      for (const a of current) if (!d.addresses.includes(a)) cmds.push(delAddress(a, d.ifname));
+      for (const a of current) {
+        if (d.addresses.includes(a)) continue;
+        cmds.push(delAddress(a, d.ifname));
+        if (d.external && a.endsWith('/32')) gone.push(a.split('/')[0]);
+      }
       for (const a of d.addresses) {
         if (current.includes(a)) continue;
         cmds.push(addAddress(a, d.ifname));
@@ -149,6 +155,13 @@ export class RouterKernel {
       }
     }
     await ip.batch(cmds);
+    // A floating address gone: its connections go too, both ways (Neutron's
+    // delete_addr_and_conntrack_state), or an established one would outlive the association.
+    const ct = new Conntrack({ netns: this.namespace, run: this.run });
+    for (const a of gone) {
+      await ct.delete({ dst: a });
+      await ct.delete({ replyDst: a });
+    }
     return added;
   }
 
