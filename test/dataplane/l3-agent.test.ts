@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { addNetns, addVeth, execRunner, Ip, linkSet, listNetns, Nft } from '../../src/system/index.js';
+import { execRunner, Ip, listNetns, Nft } from '../../src/system/index.js';
 import { DataplaneLab, rabbitSkip } from './lab.js';
 import { notRoot, until } from './root.js';
 import { VmTcp } from './tcp.js';
@@ -72,18 +72,9 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   before(async () => {
     lab = await DataplaneLab.start(2, 'linuxbridge', { l3: 1 });
     // outside: a namespace on the provider network, holding the external subnet's gateway address.
-    outsideNs = `${lab.topology.prefix}-outside`;
-    await addNetns(outsideNs);
-    await new Ip({ netns: lab.topology.underlay }).batch(
-      [addVeth('outside', 'eth0', { peerNetns: outsideNs }), linkSet('outside', { master: 'provider', up: true })],
-      { force: false },
-    );
-    await new Ip({ netns: outsideNs }).batch(
-      [['addr', 'add', `${OUTSIDE_IP}/24`, 'dev', 'eth0'], linkSet('eth0', { up: true })],
-      {
-        force: false,
-      },
-    );
+    outsideNs = await lab.addOutside(`${OUTSIDE_IP}/24`);
+    // outside learns addresses from gratuitous ARPs (how the test sees the router announce them).
+    await inNs(outsideNs, ['sysctl', '-q', '-w', 'net.ipv4.conf.all.arp_accept=1', '-w', 'net.ipv4.conf.eth0.arp_accept=1']);
     outside = await VmTcp.start(outsideNs, [PORT]);
     helpers.push(outside);
 
@@ -148,6 +139,13 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   it('a floating IP: outside reaches the VM by it (the VM sees outside’s own address) and the VM goes out as it; status ACTIVE', async () => {
     fip = await lab.create('floatingip', { floating_network_id: ext.id, port_id: vms.a1.port.id });
     const address = fip.floating_ip_address as string;
+    // Announced before anyone asks: outside's neighbour entry for it comes from the router's gratuitous ARP.
+    const gwPort = (
+      (await lab.api('GET', `ports?device_id=${r1.id}&device_owner=network:router_gateway`)).body.ports as Json[]
+    )[0];
+    await until('the gratuitous ARP for the floating IP', async () =>
+      (await inNs(outsideNs, ['ip', 'neigh', 'show', address, 'dev', 'eth0'])).stdout.includes(gwPort.mac_address),
+    );
     await until('outside reaches a1 by its floating IP', () => reaches(outside, address), 20_000);
     assert.equal(await lastSeen(vms.a1.tcp), OUTSIDE_IP);
     assert.ok(await pingFrom(outsideNs, address));
