@@ -1,7 +1,8 @@
-// The L3 agent on real namespaces and packets: a lab of two simulated Linux bridge hosts
-// (test/dataplane/lab.ts) on a private RabbitMQ, `neutrino all-in-one`, per host a `neutrino agent
-// linuxbridge`, and on the first host a `neutrino agent l3` (its routers' namespaces
-// `<host>-qrouter-<id>`, their taps wired by that host's L2 agent). The external network is flat on
+// The L3 agent on real namespaces and packets: a lab of two simulated hosts (test/dataplane/lab.ts)
+// on a private RabbitMQ, `neutrino all-in-one`, an Open vSwitch host and a Linux bridge host, each
+// with its L2 agent and a `neutrino agent l3` process (routers' namespaces `<host>-qrouter-<id>`,
+// their devices plugged by the host's interface driver and wired by its L2 agent; the two routers
+// land on different hosts, so both drivers are at work). The external network is flat on
 // the lab's provider network, where an "outside" namespace holds its subnet's gateway address
 // (203.0.113.1); VMs are namespaces plugged with `neutrino vif plug`, on both hosts. TCP helpers in
 // the VMs and in outside say which source address each accepted connection came from — what NAT
@@ -9,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type { LabHost } from '../../src/lab/topology.js';
 import { execRunner, Ip, listNetns, Nft } from '../../src/system/index.js';
 import { DataplaneLab, rabbitSkip } from './lab.js';
 import { notRoot, until } from './root.js';
@@ -32,8 +34,18 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   let gw1 = '';
   const helpers: VmTcp[] = [];
 
-  const h1 = () => lab.hosts[0];
-  const qrouter = (id: string) => `${h1().netns}-qrouter-${id}`;
+  /** The host of the L3 agent a router is scheduled to. */
+  const routerHost = new Map<string, LabHost>();
+  async function hostOf(routerId: string): Promise<LabHost> {
+    const agents = await until(`${routerId} scheduled`, async () => {
+      const a = (await lab.api('GET', `routers/${routerId}/l3-agents`)).body.agents as Json[];
+      return a.length ? a : undefined;
+    });
+    const h = lab.hosts.find((x) => x.name === agents[0].host) as LabHost;
+    routerHost.set(routerId, h);
+    return h;
+  }
+  const qrouter = (id: string) => `${routerHost.get(id)?.netns}-qrouter-${id}`;
   const inNs = (ns: string, args: string[]) => execRunner('ip', ['netns', 'exec', ns, ...args]);
   const pingFrom = async (ns: string, address: string) => (await inNs(ns, ['ping', '-c1', '-W1', '-q', address])).code === 0;
   const lastSeen = async (t: VmTcp) => (await t.seen()).at(-1);
@@ -61,6 +73,7 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   async function router(name: string, subnets: string[]): Promise<Json> {
     const r = await lab.create('router', { name, external_gateway_info: { network_id: ext.id } });
     for (const s of subnets) await put(`routers/${r.id}/add_router_interface`, { subnet_id: nets[s].subnet.id });
+    await hostOf(r.id);
     return r;
   }
 
@@ -70,7 +83,7 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   const reaches = (from: VmTcp, address: string) => from.tryConnect(address, PORT);
 
   before(async () => {
-    lab = await DataplaneLab.start(2, 'linuxbridge', { l3: 1 });
+    lab = await DataplaneLab.start(2, ['openvswitch', 'linuxbridge'], { l3: 2 });
     // outside: a namespace on the provider network, holding the external subnet's gateway address.
     outsideNs = await lab.addOutside(`${OUTSIDE_IP}/24`);
     // outside learns addresses from gratuitous ARPs (how the test sees the router announce them).
@@ -232,7 +245,7 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     assert.ok(await vms.b1.tcp.open('kept', OUTSIDE_IP, PORT), 'b1 connected out');
     assert.equal(await lastSeen(outside), gw1);
     const before = await kernelIds(r1.id);
-    const h = h1();
+    const h = routerHost.get(r1.id) as LabHost;
     await lab.l3Agents.get(h.name)?.stop();
     const restarted = lab.startL3Agent(h);
     await until('the restarted agent’s first full sync', async () => restarted.log.includes('first full sync done'), 30_000);
@@ -247,6 +260,8 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     nets.c = await lab.network('l3-c', '10.81.0.0/24');
     r2 = await router('r2', ['c']);
     const gw2 = gatewayOf(r2);
+    // The scheduler puts it on the other L3 agent (fewest routers): both interface drivers at work.
+    assert.notEqual(routerHost.get(r2.id)?.name, routerHost.get(r1.id)?.name);
     await vm('c1', 1, 'c', vms.a1.ip);
     assert.equal(vms.c1.ip, vms.a1.ip, 'the same address behind both routers');
     await until('c1 reaches outside', () => reaches(vms.c1.tcp, OUTSIDE_IP), 30_000);
@@ -268,7 +283,16 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     const links = (await new Ip({ netns: qrouter(r1.id) }).links()).filter((l) => l.ifname.startsWith('qr-'));
     assert.equal(links.length, 1, 'one interface left');
     await put(`routers/${r2.id}/remove_router_interface`, { subnet_id: nets.c.subnet.id });
+    const [gwPort] = (await lab.api('GET', `ports?device_id=${r2.id}&device_owner=network:router_gateway`)).body.ports as Json[];
+    const tap = `tap${gwPort.id.slice(0, 11)}`;
+    const h = routerHost.get(r2.id) as LabHost;
+    assert.ok(await new Ip({ netns: h.netns }).link(tap), `${tap} on ${h.name}`);
     assert.equal((await lab.api('DELETE', `routers/${r2.id}`)).status, 204);
     await until('r2’s namespace gone', async () => !(await listNetns()).includes(qrouter(r2.id)), 20_000);
+    assert.equal(await new Ip({ netns: h.netns }).link(tap), undefined, 'its gateway tap gone from the host');
+    if (h.ovsdb) {
+      const ports = await execRunner('ovs-vsctl', [`--db=${h.ovsdb}`, 'list-ports', 'br-int']);
+      assert.doesNotMatch(ports.stdout, new RegExp(tap), 'and from br-int');
+    }
   });
 });
