@@ -180,9 +180,13 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     assert.equal(await lastSeen(vms.a1.tcp), gw1);
   });
 
-  it('disassociation cuts the floating IP, established connections too (status DOWN); re-association restores it', async () => {
+  it('disassociation cuts the floating IP, established connections too (status DOWN); re-association restores it; other connections survive', async () => {
     const address = fip.floating_ip_address as string;
     assert.ok(await outside.open('in', address, PORT), 'outside connected to the floating IP');
+    // Another VM's connection through SNAT lives on while the NAT table is replaced around it.
+    assert.ok(await vms.b1.tcp.open('through', OUTSIDE_IP, PORT));
+    const handle = async () => (await new Nft({ netns: qrouter(r1.id) }).tableHandles()).get('ip neutrino-l3');
+    const before = await handle();
     await put(`floatingips/${fip.id}`, { floatingip: { port_id: null } });
     await until('the floating IP unreachable', async () => !(await reaches(outside, address)), 20_000);
     assert.equal(await outside.probe('in'), false, 'the established connection is cut (its conntrack entry deleted)');
@@ -196,6 +200,9 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     await put(`floatingips/${fip.id}`, { floatingip: { port_id: vms.a1.port.id } });
     await until('the floating IP reachable again', () => reaches(outside, address), 20_000);
     assert.equal(await lastSeen(vms.a1.tcp), OUTSIDE_IP);
+    assert.notEqual(await handle(), before, 'the NAT table was replaced');
+    assert.ok(await vms.b1.tcp.probe('through'), 'the SNATed connection survived the replacements');
+    await vms.b1.tcp.close('through');
   });
 
   it('enable_snat=false: a VM without a floating IP goes out with its own address; true again restores SNAT', async () => {
