@@ -136,7 +136,20 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
       devs.filter((d) => d !== 'lo'),
       ports.map((p) => `${p.device_owner === 'network:router_gateway' ? 'qg' : 'qr'}-${p.id.slice(0, 11)}`).sort(),
     );
-    for (const p of ports) assert.equal(p.status, 'ACTIVE', `${p.device_owner} ${p.id}`);
+    const links = await ip.links();
+    for (const p of ports) {
+      assert.equal(p.status, 'ACTIVE', `${p.device_owner} ${p.id}`);
+      const gw = p.device_owner === 'network:router_gateway';
+      const link = links.find((l) => l.ifname === `${gw ? 'qg' : 'qr'}-${p.id.slice(0, 11)}`);
+      assert.equal(link?.address, p.mac_address, 'the port’s MAC');
+      assert.equal(link?.mtu, gw ? 1500 : 1450, 'the network’s MTU (flat 1500, VXLAN 1450)');
+      const [addrs] = await ip.addresses(link?.ifname);
+      const want = (p.fixed_ips as Json[]).map((f) => `${f.ip_address}/24`);
+      assert.deepEqual(
+        addrs.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+        want,
+      );
+    }
     assert.equal((await inNs(ns, ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim(), '1');
     assert.match((await inNs(ns, ['ip', 'route', 'show', 'default'])).stdout, new RegExp(`default via ${OUTSIDE_IP} dev qg-`));
   });
