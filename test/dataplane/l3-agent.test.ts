@@ -109,6 +109,12 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     for (const protocol of ['icmp', 'tcp']) {
       await lab.create('security_group_rule', { security_group_id: sg.id, direction: 'ingress', protocol, ethertype: 'IPv4' });
     }
+    await lab.create('security_group_rule', {
+      security_group_id: sg.id,
+      direction: 'ingress',
+      protocol: 'ipv6-icmp',
+      ethertype: 'IPv6',
+    });
     nets.a = await lab.network('l3-a', '10.81.0.0/24');
     nets.b = await lab.network('l3-b', '10.82.0.0/24');
     r1 = await router('r1', ['a', 'b']);
@@ -294,6 +300,30 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     );
     assert.ok(await reaches(vms.c1.tcp, OUTSIDE_IP));
     assert.equal(await lastSeen(outside), gw2);
+  });
+
+  it('IPv6: two IPv6 subnets joined by a router (forwarding on, no NAT) — VMs on two hosts ping across', async () => {
+    for (const [name, prefix] of [
+      ['d', '2001:db8:81::'],
+      ['e', '2001:db8:82::'],
+    ]) {
+      const network = await lab.create('network', { name: `l3-${name}` });
+      const subnet = await lab.create('subnet', { network_id: network.id, cidr: `${prefix}/64`, ip_version: 6 });
+      nets[name] = { network, subnet };
+    }
+    const r3 = await router('r3', ['d', 'e']);
+    await vm('d1', 0, 'd');
+    await vm('e1', 1, 'e');
+    for (const [name, net] of [
+      ['d1', 'd'],
+      ['e1', 'e'],
+    ]) {
+      await inNs(lab.topology.vmNetns(name), ['ip', '-6', 'route', 'replace', 'default', 'via', nets[net].subnet.gateway_ip]);
+    }
+    const ns = qrouter(r3.id);
+    assert.equal((await inNs(ns, ['sysctl', '-n', 'net.ipv6.conf.all.forwarding'])).stdout.trim(), '1');
+    await until('d1 pings e1 over IPv6', () => pingFrom(lab.topology.vmNetns('d1'), vms.e1.ip), 30_000);
+    assert.ok(await pingFrom(lab.topology.vmNetns('e1'), vms.d1.ip));
   });
 
   it('removing an interface cuts the network off; a deleted router’s namespace goes', async () => {
