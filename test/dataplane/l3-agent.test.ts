@@ -424,7 +424,9 @@ describe('L3 agent failover: a router moved off a dead agent serves again', { sk
       device_id: randomUUID(),
       port_security_enabled: false,
     });
-    await lab.plug(port.id, lab.hosts[0], 'fo1');
+    // On A: so A keeps the tenant network (its bridge, its VLAN) after the router leaves, and the
+    // stale router's qr- tap must itself be cut off it.
+    await lab.plug(port.id, a, 'fo1');
     const vmTcp = await VmTcp.start(lab.topology.vmNetns('fo1'), [PORT]);
     helpers.push(vmTcp);
     const goesOut = async () => (await vmTcp.tryConnect(OUTSIDE_IP, PORT)) && (await lastSeen(outside)) === gw;
@@ -446,13 +448,17 @@ describe('L3 agent failover: a router moved off a dead agent serves again', { sk
     });
     // The router's ports are bound to B now: A's L2 agent unwires their taps, so the stale copy
     // on A (same addresses, same MACs) no longer reaches the external network or the tenant one.
-    await until('the stale router on A cut off', async () => !(await pingFrom(stale, OUTSIDE_IP)), 20_000).catch((err) => {
+    const vmIp = port.fixed_ips[0].ip_address as string;
+    await until(
+      'the stale router on A cut off from the external and the tenant network',
+      async () => !(await pingFrom(stale, OUTSIDE_IP)) && !(await pingFrom(stale, vmIp)),
+      20_000,
+    ).catch((err) => {
       throw new Error(`${err.message}\n${lab.agentLogs()}`);
     });
     await until('the VM reaches outside through B, as the gateway address', goesOut, 30_000).catch((err) => {
       throw new Error(`${err.message}\n${lab.agentLogs()}`);
     });
-    assert.equal(await pingFrom(stale, port.fixed_ips[0].ip_address), false);
     assert.ok(await goesOut(), 'the VM still goes out as the gateway address');
 
     // A's agent back: the router is not scheduled to it, so its full sync removes the namespace.
@@ -465,6 +471,6 @@ describe('L3 agent failover: a router moved off a dead agent serves again', { sk
     assert.equal(await new Ip({ netns: a.netns }).link(`tap${gwPort.id.slice(0, 11)}`), undefined, 'its gateway tap gone from A');
     assert.equal((await scheduledHost(lab, r.id)).name, b.name, 'the router stays on B');
     assert.ok(await goesOut(), 'the VM goes out as the gateway address');
-    t.diagnostic(`router moved ${moved} ms after the kill`);
+    t.diagnostic(`router moved from ${a.name} (${a.l2}) to ${b.name} (${b.l2}) ${moved} ms after the kill`);
   });
 });
