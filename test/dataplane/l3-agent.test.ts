@@ -6,12 +6,14 @@
 // the lab's provider network, where an "outside" namespace holds its subnet's gateway address
 // (203.0.113.1); VMs are namespaces plugged with `neutrino vif plug`, on both hosts. TCP helpers in
 // the VMs and in outside say which source address each accepted connection came from — what NAT
-// made of it. One setup serves every case, in order.
+// made of it. One setup serves every case, in order; failover has a lab of its own (its server
+// takes agents for dead after a few seconds, which the restart case must not suffer).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { LabHost } from '../../src/lab/topology.js';
 import { execRunner, Ip, listNetns, Nft } from '../../src/system/index.js';
+import type { ServerProcess } from '../fixtures/process.js';
 import { DataplaneLab, rabbitSkip } from './lab.js';
 import { notRoot, until } from './root.js';
 import { VmTcp } from './tcp.js';
@@ -21,6 +23,46 @@ type Json = Record<string, any>;
 
 const PORT = 8080;
 const OUTSIDE_IP = '203.0.113.1';
+/** The network behind the next hop VM, and its address there. */
+const BEHIND = '172.31.5.0/24';
+const BEHIND_IP = '172.31.5.1';
+
+const inNs = (ns: string, args: string[]) => execRunner('ip', ['netns', 'exec', ns, ...args]);
+const pingFrom = async (ns: string, address: string) => (await inNs(ns, ['ping', '-c1', '-W1', '-q', address])).code === 0;
+const lastSeen = async (t: VmTcp) => (await t.seen()).at(-1);
+const gatewayOf = (r: Json) => r.external_gateway_info.external_fixed_ips[0].ip_address as string;
+
+/** The host of the L3 agent a router is scheduled to (once it is scheduled to one). */
+async function scheduledHost(lab: DataplaneLab, routerId: string, deadlineMs?: number): Promise<LabHost> {
+  const agents = await until(
+    `${routerId} scheduled`,
+    async () => {
+      const a = (await lab.api('GET', `routers/${routerId}/l3-agents`)).body.agents as Json[];
+      return a.length ? a : undefined;
+    },
+    deadlineMs,
+  );
+  return lab.hosts.find((x) => x.name === agents[0].host) as LabHost;
+}
+
+/** The external network: flat on the lab's provider network, outside's address its gateway. */
+async function externalNetwork(lab: DataplaneLab): Promise<Json> {
+  const ext = await lab.create('network', {
+    name: 'public',
+    'router:external': true,
+    'provider:network_type': 'flat',
+    'provider:physical_network': 'physnet1',
+  });
+  await lab.create('subnet', {
+    network_id: ext.id,
+    cidr: '203.0.113.0/24',
+    ip_version: 4,
+    gateway_ip: OUTSIDE_IP,
+    enable_dhcp: false,
+    allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.250' }],
+  });
+  return ext;
+}
 
 describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: notRoot || rabbitSkip }, () => {
   let lab: DataplaneLab;
@@ -37,18 +79,11 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   /** The host of the L3 agent a router is scheduled to. */
   const routerHost = new Map<string, LabHost>();
   async function hostOf(routerId: string): Promise<LabHost> {
-    const agents = await until(`${routerId} scheduled`, async () => {
-      const a = (await lab.api('GET', `routers/${routerId}/l3-agents`)).body.agents as Json[];
-      return a.length ? a : undefined;
-    });
-    const h = lab.hosts.find((x) => x.name === agents[0].host) as LabHost;
+    const h = await scheduledHost(lab, routerId);
     routerHost.set(routerId, h);
     return h;
   }
   const qrouter = (id: string) => `${routerHost.get(id)?.netns}-qrouter-${id}`;
-  const inNs = (ns: string, args: string[]) => execRunner('ip', ['netns', 'exec', ns, ...args]);
-  const pingFrom = async (ns: string, address: string) => (await inNs(ns, ['ping', '-c1', '-W1', '-q', address])).code === 0;
-  const lastSeen = async (t: VmTcp) => (await t.seen()).at(-1);
   const put = async (path: string, body: unknown) => {
     const r = await lab.api('PUT', path, body);
     assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -56,13 +91,14 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   };
   const logs = () => lab.agentLogs();
 
-  async function vm(name: string, hostIndex: number, net: string, fixedIp?: string): Promise<void> {
+  async function vm(name: string, hostIndex: number, net: string, fixedIp?: string, more: Json = {}): Promise<void> {
     const port = await lab.create('port', {
       network_id: nets[net].network.id,
       device_owner: 'compute:nova',
       device_id: randomUUID(),
       security_groups: [sg.id],
       ...(fixedIp ? { fixed_ips: [{ ip_address: fixedIp }] } : {}),
+      ...more,
     });
     await lab.plug(port.id, lab.hosts[hostIndex], name);
     const tcp = await VmTcp.start(lab.topology.vmNetns(name), [PORT]);
@@ -77,8 +113,6 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     return r;
   }
 
-  const gatewayOf = (r: Json) => r.external_gateway_info.external_fixed_ips[0].ip_address as string;
-
   /** Whether `from` gets a new TCP connection to address:PORT echoed (within a second and a half). */
   const reaches = (from: VmTcp, address: string) => from.tryConnect(address, PORT);
 
@@ -91,20 +125,7 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     outside = await VmTcp.start(outsideNs, [PORT]);
     helpers.push(outside);
 
-    ext = await lab.create('network', {
-      name: 'public',
-      'router:external': true,
-      'provider:network_type': 'flat',
-      'provider:physical_network': 'physnet1',
-    });
-    await lab.create('subnet', {
-      network_id: ext.id,
-      cidr: '203.0.113.0/24',
-      ip_version: 4,
-      gateway_ip: OUTSIDE_IP,
-      enable_dhcp: false,
-      allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.250' }],
-    });
+    ext = await externalNetwork(lab);
     sg = await lab.create('security_group', { name: 'open' });
     for (const protocol of ['icmp', 'tcp']) {
       await lab.create('security_group_rule', { security_group_id: sg.id, direction: 'ingress', protocol, ethertype: 'IPv4' });
@@ -267,6 +288,26 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     assert.equal(await kernelIds(r1.id), before);
   });
 
+  it('an extra route to a next hop VM: a VM on the router’s other network reaches the network behind it; removing the route cuts it', async () => {
+    // n1 routes 172.31.5.0/24, of which it holds 172.31.5.1 (on its lo: no dummy module here). Its port
+    // allows the addresses it answers for (an allowed address pair), as a Neutron user would do.
+    await vm('n1', 0, 'a', undefined, { allowed_address_pairs: [{ ip_address: BEHIND }] });
+    const n1 = lab.topology.vmNetns('n1');
+    await inNs(n1, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    await new Ip({ netns: n1 }).batch([['addr', 'add', `${BEHIND_IP}/32`, 'dev', 'lo']], { force: false });
+    const b1 = lab.topology.vmNetns('b1');
+    assert.equal(await pingFrom(b1, BEHIND_IP), false, 'not reachable before the route');
+    await put(`routers/${r1.id}`, { router: { routes: [{ destination: BEHIND, nexthop: vms.n1.ip }] } });
+    await until('b1 pings 172.31.5.1 through r1 and n1', () => pingFrom(b1, BEHIND_IP), 20_000).catch((err) => {
+      throw new Error(`${err.message}\n${logs()}`);
+    });
+    // It is n1 that answers, and the router routes without NAT: n1 sees b1's own address.
+    assert.ok(await reaches(vms.b1.tcp, BEHIND_IP), 'b1 connects to 172.31.5.1');
+    assert.equal(await lastSeen(vms.n1.tcp), vms.b1.ip);
+    await put(`routers/${r1.id}`, { router: { routes: [] } });
+    await until('172.31.5.1 unreachable without the route', async () => !(await pingFrom(b1, BEHIND_IP)), 20_000);
+  });
+
   it('the agent restarted: a TCP connection through SNAT survives; namespace, devices and NAT table are adopted, not rewritten', async () => {
     assert.ok(await vms.b1.tcp.open('kept', OUTSIDE_IP, PORT), 'b1 connected out');
     assert.equal(await lastSeen(outside), gw1);
@@ -344,5 +385,92 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
       const ports = await execRunner('ovs-vsctl', [`--db=${h.ovsdb}`, 'list-ports', 'br-int']);
       assert.doesNotMatch(ports.stdout, new RegExp(tap), 'and from br-int');
     }
+  });
+});
+
+// Its own lab: a server that moves routers off L3 agents silent for 2 × agent_down_time (6 s here).
+describe('L3 agent failover: a router moved off a dead agent serves again', { skip: notRoot || rabbitSkip }, () => {
+  let lab: DataplaneLab;
+  const helpers: VmTcp[] = [];
+
+  before(async () => {
+    lab = await DataplaneLab.start(2, ['openvswitch', 'linuxbridge'], {
+      l3: 2,
+      serverDefaults: 'allow_automatic_l3agent_failover = true\nagent_down_time = 3\n',
+    });
+  });
+
+  after(async () => {
+    await Promise.allSettled(helpers.map((t) => t.stop()));
+    await lab?.stop();
+  });
+
+  it('the L3 agent serving a router killed: the router moves to the other agent, the VM goes out again as the gateway address; the dead agent, restarted, removes its stale namespace', async (t) => {
+    const outsideNs = await lab.addOutside(`${OUTSIDE_IP}/24`);
+    const outside = await VmTcp.start(outsideNs, [PORT]);
+    helpers.push(outside);
+    const ext = await externalNetwork(lab);
+    const net = await lab.network('fo-a', '10.83.0.0/24');
+    const r = await lab.create('router', { name: 'fo', external_gateway_info: { network_id: ext.id } });
+    const added = await lab.api('PUT', `routers/${r.id}/add_router_interface`, { subnet_id: net.subnet.id });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    const gw = gatewayOf(r);
+    const a = await scheduledHost(lab, r.id);
+    const b = lab.hosts.find((h) => h !== a) as LabHost;
+    // No port security on the VM: this case is about the router, not the firewall.
+    const port = await lab.create('port', {
+      network_id: net.network.id,
+      device_owner: 'compute:nova',
+      device_id: randomUUID(),
+      port_security_enabled: false,
+    });
+    // On A: so A keeps the tenant network (its bridge, its VLAN) after the router leaves, and the
+    // stale router's qr- tap must itself be cut off it.
+    await lab.plug(port.id, a, 'fo1');
+    const vmTcp = await VmTcp.start(lab.topology.vmNetns('fo1'), [PORT]);
+    helpers.push(vmTcp);
+    const goesOut = async () => (await vmTcp.tryConnect(OUTSIDE_IP, PORT)) && (await lastSeen(outside)) === gw;
+    await until('the VM reaches outside as the gateway address', goesOut, 30_000);
+
+    // SIGKILL: the agent leaves its namespace behind, as a crashed one would.
+    const dead = lab.l3Agents.get(a.name) as ServerProcess;
+    dead.signal('SIGKILL');
+    await dead.wait();
+    const stale = `${a.netns}-qrouter-${r.id}`;
+    assert.ok((await listNetns()).includes(stale), 'the dead agent’s namespace is left');
+    const killed = Date.now();
+    await until('the router moved to the other agent', async () => (await scheduledHost(lab, r.id)).name === b.name, 30_000);
+    const moved = Date.now() - killed;
+    // Until B's agent has the router, A's stale copy is still wired and would carry the VM's traffic.
+    const fresh = `${b.netns}-qrouter-${r.id}`;
+    await until('the router’s namespace on B', async () => (await listNetns()).includes(fresh), 30_000).catch((err) => {
+      throw new Error(`${err.message}\n${lab.agentLogs()}`);
+    });
+    // The router's ports are bound to B now: A's L2 agent unwires their taps, so the stale copy
+    // on A (same addresses, same MACs) no longer reaches the external network or the tenant one.
+    const vmIp = port.fixed_ips[0].ip_address as string;
+    await until(
+      'the stale router on A cut off from the external and the tenant network',
+      async () => !(await pingFrom(stale, OUTSIDE_IP)) && !(await pingFrom(stale, vmIp)),
+      20_000,
+    ).catch((err) => {
+      throw new Error(`${err.message}\n${lab.agentLogs()}`);
+    });
+    await until('the VM reaches outside through B, as the gateway address', goesOut, 30_000).catch((err) => {
+      throw new Error(`${err.message}\n${lab.agentLogs()}`);
+    });
+    assert.ok(await goesOut(), 'the VM still goes out as the gateway address');
+
+    // A's agent back: the router is not scheduled to it, so its full sync removes the namespace.
+    const restarted = lab.startL3Agent(a);
+    await until('the stale namespace removed', async () => !(await listNetns()).includes(stale), 30_000).catch((err) => {
+      throw new Error(`${err.message}\n${restarted.log}`);
+    });
+    const [gwPort] = (await lab.api('GET', `ports?device_id=${r.id}&device_owner=network:router_gateway`)).body.ports as Json[];
+    assert.equal(gwPort['binding:host_id'], b.name);
+    assert.equal(await new Ip({ netns: a.netns }).link(`tap${gwPort.id.slice(0, 11)}`), undefined, 'its gateway tap gone from A');
+    assert.equal((await scheduledHost(lab, r.id)).name, b.name, 'the router stays on B');
+    assert.ok(await goesOut(), 'the VM goes out as the gateway address');
+    t.diagnostic(`router moved from ${a.name} (${a.l2}) to ${b.name} (${b.l2}) ${moved} ms after the kill`);
   });
 });
