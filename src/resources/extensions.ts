@@ -36,6 +36,13 @@ export const EXTENSIONS: ExtensionDef[] = [
   ...ADDRESS_GROUP_EXTENSIONS,
   ...AGENT_EXTENSIONS,
   ...BINDING_EXTENSIONS,
+  ext(
+    'default-subnetpools',
+    'Default Subnetpools',
+    'Provides ability to mark and use a subnetpool as the default.',
+    '2016-02-18T18:00:00-00:00',
+    { attributes: { subnets: { use_default_subnetpool: virtual('P', { default: false, convertTo: 'convert_to_boolean' }) } } },
+  ),
   ext('allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs', '2013-07-23T10:00:00-00:00', {
     attributes: {
       ports: {

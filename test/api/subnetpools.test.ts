@@ -412,3 +412,73 @@ describe('subnets from pools', () => {
     expectError(await s.get(`/v2.0/subnetpools/${p.id}`, ALICE), 404, 'SubnetPoolNotFound');
   });
 });
+
+describe('default-subnetpools: use_default_subnetpool', () => {
+  const subnet = (attrs: Record<string, unknown>, as = ALICE) =>
+    s.post('/v2.0/subnets', { subnet: { ip_version: 4, ...attrs } }, as);
+
+  test('a subnet takes its prefix from the default pool of its IP version the caller can see', async () => {
+    const ext = (await s.get('/v2.0/extensions/default-subnetpools')).body.extension;
+    assert.equal(ext.name, 'Default Subnetpools');
+    // Earlier tests leave defaults behind: start from none.
+    for (const p of (await s.get('/v2.0/subnetpools?is_default=True', ADMIN)).body.subnetpools) {
+      assert.equal((await upd(p.id, { is_default: false }, ADMIN)).status, 200);
+    }
+    const n = await s.network();
+    const none = await subnet({ network_id: n.id, use_default_subnetpool: true });
+    expectError(none, 400, 'BadRequest');
+    assert.equal(none.body.NeutronError.message, 'Bad subnets request: No default subnetpool found for IPv4.');
+
+    // Another project's default pool that is not shared is not Alice's default.
+    const hidden = await mk({ prefixes: ['10.210.0.0/16'], is_default: true, default_prefixlen: 24 }, ADMIN);
+    expectError(await subnet({ network_id: n.id, use_default_subnetpool: true }), 400, 'BadRequest');
+    const adminNet = await s.network({}, ADMIN);
+    const mine = await subnet({ network_id: adminNet.id, use_default_subnetpool: 'true' }, ADMIN);
+    assert.equal(mine.status, 201, JSON.stringify(mine.body));
+    assert.equal(mine.body.subnet.subnetpool_id, hidden.id);
+    assert.equal(mine.body.subnet.cidr, '10.210.0.0/24');
+    assert.ok(!('use_default_subnetpool' in mine.body.subnet), 'the attribute is not visible');
+
+    assert.equal((await upd(hidden.id, { is_default: false }, ADMIN)).status, 200);
+    const shared = await mk({ prefixes: ['10.211.0.0/16'], is_default: true, shared: true, default_prefixlen: 26 }, ADMIN);
+    const got = await subnet({ network_id: n.id, use_default_subnetpool: true });
+    assert.equal(got.status, 201, JSON.stringify(got.body));
+    assert.equal(got.body.subnet.subnetpool_id, shared.id);
+    assert.equal(got.body.subnet.cidr, '10.211.0.0/26');
+    const shown = await s.get(`/v2.0/subnets/${got.body.subnet.id}`, ALICE);
+    assert.ok(!('use_default_subnetpool' in shown.body.subnet));
+    // A prefix length of the caller's choosing, from the default pool.
+    const sized = await subnet({ network_id: n.id, use_default_subnetpool: true, prefixlen: 28 });
+    assert.equal(sized.status, 201, JSON.stringify(sized.body));
+    assert.match(sized.body.subnet.cidr, /^10\.211\.\d+\.\d+\/28$/);
+
+    // IPv6 looks for the IPv6 default.
+    const v6 = await subnet({ network_id: n.id, ip_version: 6, use_default_subnetpool: true });
+    assert.equal(v6.body.NeutronError.message, 'Bad subnets request: No default subnetpool found for IPv6.');
+    const d6 = await mk({ prefixes: ['2001:db8:210::/48'], is_default: true, shared: true }, ADMIN);
+    const got6 = await subnet({ network_id: n.id, ip_version: 6, use_default_subnetpool: true });
+    assert.equal(got6.status, 201, JSON.stringify(got6.body));
+    assert.equal(got6.body.subnet.subnetpool_id, d6.id);
+    assert.match(got6.body.subnet.cidr, /^2001:db8:210:[0-9a-f:]*\/64$/);
+  });
+
+  test('not with subnetpool_id; false or absent means no pool', async () => {
+    const p = await mk({ prefixes: ['10.212.0.0/16'], default_prefixlen: 24 });
+    const n = await s.network();
+    const both = await subnet({ network_id: n.id, subnetpool_id: p.id, use_default_subnetpool: true });
+    expectError(both, 400, 'BadRequest');
+    assert.equal(
+      both.body.NeutronError.message,
+      'Bad subnets request: subnetpool_id and use_default_subnetpool cannot both be specified.',
+    );
+    const off = await subnet({ network_id: n.id, use_default_subnetpool: false });
+    expectError(off, 400, 'BadRequest');
+    assert.equal(off.body.NeutronError.message, 'Bad subnets request: a subnetpool must be specified in the absence of a cidr.');
+    const plain = await subnet({ network_id: n.id, cidr: '10.99.0.0/24', use_default_subnetpool: false });
+    assert.equal(plain.status, 201);
+    assert.equal(plain.body.subnet.subnetpool_id, null);
+    expectError(await subnet({ network_id: n.id, use_default_subnetpool: 'maybe' }), 400, 'InvalidInput');
+    const id = plain.body.subnet.id;
+    expectError(await s.put(`/v2.0/subnets/${id}`, { subnet: { use_default_subnetpool: true } }, ALICE), 400);
+  });
+});

@@ -58,11 +58,29 @@ export class SubnetPoolService extends BaseService {
     }
   }
 
-  private async checkDefault(db: DB, version: number, exceptId?: string): Promise<void> {
+  /** The id of the default pool of an IP version (at most one exists), other than `exceptId`. */
+  private async defaultOf(db: DB, version: number, exceptId?: string): Promise<string | undefined> {
     const yes = this.store.mapping(this.def).filterValue('is_default', true);
     let q = db.selectFrom('subnetpools').select('id').where('is_default', '=', yes).where('ip_version', '=', version);
     if (exceptId) q = q.where('id', '!=', exceptId);
-    if (await q.executeTakeFirst()) {
+    return (await q.executeTakeFirst())?.id as string | undefined;
+  }
+
+  /** The default pool of an IP version if the caller can see it (default-subnetpools: a subnet
+   * created with use_default_subnetpool takes its prefix from it). */
+  async visibleDefault(db: DB, ctx: Context, version: number): Promise<Dict | undefined> {
+    const id = await this.defaultOf(db, version);
+    if (!id) return undefined;
+    try {
+      return await this.visible(db, ctx, id);
+    } catch (err) {
+      if (err instanceof NeutronError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private async checkDefault(db: DB, version: number, exceptId?: string): Promise<void> {
+    if (await this.defaultOf(db, version, exceptId)) {
       throw invalidInput(
         'A default subnetpool for this IP family has already been set. Only one default may exist per IP family',
       );
