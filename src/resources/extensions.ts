@@ -84,6 +84,12 @@ export const EXTENSIONS: ExtensionDef[] = [
     },
   ),
   ext(
+    'empty-string-filtering',
+    'Empty String Filtering Extension',
+    'Allow filtering by attributes with empty string value',
+    '2018-05-01T10:00:00-00:00',
+  ),
+  ext(
     'filter-validation',
     'Filter parameters validation',
     'Provides validation on filtering parameters.',
