@@ -514,6 +514,15 @@ const m010: Migration = {
   },
 };
 
+// Ports' attributes for Nova and Cyborg that Neutron only stores and shows: the NUMA affinity
+// policy (port-numa-affinity-policy) and the device profile (port-device-profile).
+const m011: Migration = {
+  async up(db: K) {
+    await db.schema.alterTable('ports').addColumn('numa_affinity_policy', 'varchar(16)').execute();
+    await db.schema.alterTable('ports').addColumn('device_profile', 'varchar(255)').execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001,
   '002_security_groups': m002,
@@ -525,6 +534,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008_dhcp': m008,
   '009_l3': m009,
   '010_address_groups': m010,
+  '011_port_numa_device_profile': m011,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -125,6 +125,25 @@ export const EXTENSIONS: ExtensionDef[] = [
     'Network port MAC address regenerate',
     '2018-05-03T10:00:00-00:00',
   ),
+  ext('port-device-profile', 'Port device profile', 'Expose the port device profile (Cyborg)', '2020-12-17T10:00:00-00:00', {
+    attributes: { ports: { device_profile: attr('PV', { default: null, validate: { type: 'type:string_or_none', arg: 255 } }) } },
+  }),
+  ext(
+    'port-numa-affinity-policy',
+    'Port NUMA affinity policy',
+    'Expose the port NUMA affinity policy',
+    '2020-07-08T10:00:00-00:00',
+    {
+      attributes: {
+        ports: {
+          numa_affinity_policy: attr('PUV', {
+            default: null,
+            validate: { type: 'type:values', arg: ['required', 'preferred', 'legacy', null] },
+          }),
+        },
+      },
+    },
+  ),
   ext('port-security', 'Port Security', 'Provides port security', '2012-07-23T10:00:00-00:00', {
     attributes: {
       networks: { port_security_enabled: bool('PUV', true) },
