@@ -124,7 +124,10 @@ describe('port CRUD and defaults', () => {
     }
     const bad = await postPort({ network_id: net.id, numa_affinity_policy: 'socket' });
     expectError(bad, 400, 'HTTPBadRequest');
-    assert.match(bad.body.NeutronError.message, /^Invalid input for numa_affinity_policy\. Reason: socket is not in valid_values\.$/);
+    assert.match(
+      bad.body.NeutronError.message,
+      /^Invalid input for numa_affinity_policy\. Reason: socket is not in valid_values\.$/,
+    );
     expectError(await putPort(r.body.port.id, { device_profile: 'other' }), 400, 'HTTPBadRequest');
     expectError(await postPort({ network_id: net.id, device_profile: 'x'.repeat(256) }), 400, 'HTTPBadRequest');
     const aliases = (await s.get('/v2.0/extensions', ALICE)).body.extensions.map((e: Obj) => e.alias);
