@@ -236,6 +236,12 @@ export const EXTENSIONS: ExtensionDef[] = [
     resources: [subnetpools],
   }),
   ext(
+    'subnet_onboard',
+    'Subnet Onboard',
+    'Provides support for onboarding subnets into subnet pools',
+    '2018-12-18T09:00:00-00:00',
+  ),
+  ext(
     'subnet-service-types',
     'Subnet service types',
     'Provides ability to set the subnet service_types field',

@@ -482,3 +482,73 @@ describe('default-subnetpools: use_default_subnetpool', () => {
     expectError(await s.put(`/v2.0/subnets/${id}`, { subnet: { use_default_subnetpool: true } }, ALICE), 400);
   });
 });
+
+describe('subnet_onboard: onboard_network_subnets', () => {
+  const onboard = (poolId: string, body: unknown, as = ALICE) =>
+    s.put(`/v2.0/subnetpools/${poolId}/onboard_network_subnets`, body, as);
+
+  test("a network's subnets of the pool's IP version join it, their CIDRs added to its prefixes", async () => {
+    const p = await mk({ prefixes: ['10.220.0.0/24'], min_prefixlen: 24 });
+    const n = await s.network();
+    const a = await s.subnet(n.id, '10.221.0.0/24');
+    const b = await s.subnet(n.id, '10.221.1.0/25');
+    const v6 = await s.subnet(n.id, '2001:db8:221::/64');
+    const r = await onboard(p.id, { network_id: n.id });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const byId = (x: { id: string }, y: { id: string }) => (x.id < y.id ? -1 : 1);
+    assert.deepEqual(
+      [...r.body].sort(byId),
+      [
+        { id: a.id, cidr: '10.221.0.0/24' },
+        { id: b.id, cidr: '10.221.1.0/25' },
+      ].sort(byId),
+    );
+    const shown = (await s.get(`/v2.0/subnetpools/${p.id}`, ALICE)).body.subnetpool;
+    assert.deepEqual(shown.prefixes, ['10.220.0.0/24', '10.221.0.0/24', '10.221.1.0/25']);
+    assert.equal(shown.revision_number, p.revision_number + 1);
+    const sa = (await s.get(`/v2.0/subnets/${a.id}`, ALICE)).body.subnet;
+    assert.equal(sa.subnetpool_id, p.id);
+    assert.equal(sa.revision_number, a.revision_number + 1);
+    assert.equal((await s.get(`/v2.0/subnets/${v6.id}`, ALICE)).body.subnet.subnetpool_id, null);
+    // The pool now holds them: their prefixes cannot be removed while they are allocated.
+    const rm = await s.put(`/v2.0/subnetpools/${p.id}/remove_prefixes`, { prefixes: ['10.221.0.0/24'] }, ALICE);
+    expectError(rm, 400, 'IllegalSubnetPoolPrefixUpdate');
+    // Onboarding again conflicts with what the pool has allocated.
+    const again = await onboard(p.id, { network_id: n.id });
+    expectError(again, 400, 'IllegalSubnetPoolUpdate');
+    assert.match(
+      again.body.NeutronError.message,
+      new RegExp(
+        `^Illegal update to subnet pool: Onboarding subnet [0-9a-f-]{36}: 10\\.221\\.[01]\\.0/2[45] conflicts with allocated prefixes in subnet pool ${p.id}\\.$`,
+      ),
+    );
+    const ext = (await s.get('/v2.0/extensions/subnet_onboard', ALICE)).body.extension;
+    assert.equal(ext.name, 'Subnet Onboard');
+  });
+
+  test('network_id required and visible; only its owner moves its subnets; the pool must be writable', async () => {
+    const p = await mk({ prefixes: ['10.230.0.0/24'] });
+    const missing = await onboard(p.id, {});
+    expectError(missing, 400, 'InvalidInput');
+    assert.equal(missing.body.NeutronError.message, 'Invalid input for operation: network_id must be specified.');
+    expectError(await onboard(p.id, { network_id: '6a1a3c1c-1111-4d3e-9f5e-000000000000' }), 404, 'NetworkNotFound');
+    const bobs = await s.network({}, BOB);
+    expectError(await onboard(p.id, { network_id: bobs.id }), 404, 'NetworkNotFound');
+    // A shared network Alice sees but does not own.
+    const shared = await s.network({ shared: true }, ADMIN);
+    await s.subnet(shared.id, '10.231.0.0/24', {}, ADMIN);
+    const foreign = await onboard(p.id, { network_id: shared.id });
+    expectError(foreign, 403, 'NotAuthorized');
+    assert.equal(foreign.body.NeutronError.message, 'Not authorized.');
+    // Bob cannot touch Alice's pool.
+    expectError(await onboard(p.id, { network_id: bobs.id }, BOB), 404, 'SubnetPoolNotFound');
+    // An admin may onboard any network's subnets.
+    const r = await onboard(p.id, { network_id: shared.id }, ADMIN);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.length, 1);
+    assert.deepEqual((await s.get(`/v2.0/subnetpools/${p.id}`, ALICE)).body.subnetpool.prefixes, [
+      '10.230.0.0/24',
+      '10.231.0.0/24',
+    ]);
+  });
+});

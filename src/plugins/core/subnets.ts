@@ -105,6 +105,11 @@ export class SubnetService extends BaseService {
     return { shared: sharedFilter('subnets.network_id', 'network', ctx) };
   }
 
+  /** Subnets onboarded into a pool (subnet_onboard): a change of each subnet (new revision). */
+  async joinPool(db: DB, ids: string[], poolId: string): Promise<void> {
+    for (const id of ids) await this.store.update(db, this.def, id, { subnetpool_id: poolId });
+  }
+
   /** Subnets of a network, oldest first. */
   async ofNetwork(db: DB, networkId: string): Promise<Dict[]> {
     const rows = await db
