@@ -336,6 +336,19 @@ describe('subnets from pools', () => {
     const both = await subnet({ network_id: n.id, subnetpool_id: p.id, cidr: '10.11.12.128/29', prefixlen: '29' });
     expectError(both, 400, 'BadRequest');
     assert.equal(both.body.NeutronError.message, 'Bad subnets request: cidr and prefixlen must not be supplied together.');
+    const pools = await subnet({
+      network_id: n.id,
+      subnetpool_id: p.id,
+      allocation_pools: [{ start: '10.11.12.66', end: '10.11.12.70' }],
+    });
+    expectError(pools, 400, 'BadRequest');
+    assert.equal(
+      pools.body.NeutronError.message,
+      'Bad subnets request: allocation_pools allowed only for specific subnet requests..',
+    );
+    const v6 = await subnet({ network_id: n.id, subnetpool_id: p.id, ip_version: 6 });
+    expectError(v6, 400, 'BadRequest');
+    assert.equal(v6.body.NeutronError.message, 'Bad subnets request: Cannot allocate IPv6 subnet from IPv4 subnet pool.');
     const outside = await subnet({ network_id: n.id, subnetpool_id: p.id, cidr: '10.11.13.0/29' });
     expectError(outside, 400, 'SubnetAllocationError');
     const taken = await subnet({ network_id: n.id, subnetpool_id: p.id, cidr: '10.11.12.0/29' });

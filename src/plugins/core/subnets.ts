@@ -158,9 +158,13 @@ export class SubnetService extends BaseService {
       );
     }
     if (poolId) {
+      // Pools of the subnet's own choosing only for a CIDR of its own choosing.
+      if (!set(s.cidr) && set(s.allocation_pools)) {
+        throw badSubnetsRequest('allocation_pools allowed only for specific subnet requests.');
+      }
       const pool = await this.pools.visible(db, ctx, poolId);
       if (Number(pool.ip_version) !== version) {
-        throw badRequest(`Cannot allocate IPv${version} subnet from IPv${pool.ip_version} subnet pool`);
+        throw badSubnetsRequest(`Cannot allocate IPv${version} subnet from IPv${pool.ip_version} subnet pool`);
       }
       s.cidr = await this.allocateFromPool(
         db,
