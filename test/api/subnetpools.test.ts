@@ -532,7 +532,7 @@ describe('subnet_onboard: onboard_network_subnets', () => {
     assert.match(
       again.body.NeutronError.message,
       new RegExp(
-        `^Illegal update to subnet pool: Onboarding subnet [0-9a-f-]{36}: 10\\.221\\.[01]\\.0/2[45] conflicts with allocated prefixes in subnet pool ${p.id}\\.$`,
+        `^Illegal subnetpool update : Onboarding subnet [0-9a-f-]{36}: 10\\.221\\.[01]\\.0/2[45] conflicts with allocated prefixes in subnet pool ${p.id}\\.$`,
       ),
     );
     const ext = (await s.get('/v2.0/extensions/subnet_onboard', ALICE)).body.extension;
@@ -543,7 +543,7 @@ describe('subnet_onboard: onboard_network_subnets', () => {
     const p = await mk({ prefixes: ['10.230.0.0/24'] });
     const missing = await onboard(p.id, {});
     expectError(missing, 400, 'InvalidInput');
-    assert.equal(missing.body.NeutronError.message, 'Invalid input for operation: network_id must be specified.');
+    assert.equal(missing.body.NeutronError.message, 'Invalid input for operation: network_id must be specified..');
     expectError(await onboard(p.id, { network_id: '6a1a3c1c-1111-4d3e-9f5e-000000000000' }), 404, 'NetworkNotFound');
     const bobs = await s.network({}, BOB);
     expectError(await onboard(p.id, { network_id: bobs.id }), 404, 'NetworkNotFound');

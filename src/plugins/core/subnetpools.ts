@@ -210,7 +210,7 @@ export class SubnetPoolService extends BaseService {
     return this.tx(async (db) => {
       const pool = await this.fetchForWrite(db, ctx, id, 'onboard_network_subnets');
       const networkId = body !== null && typeof body === 'object' ? (body as { network_id?: unknown }).network_id : undefined;
-      if (networkId === undefined || networkId === null) throw invalidInput('network_id must be specified');
+      if (networkId === undefined || networkId === null) throw invalidInput('network_id must be specified.');
       const network = await this.networks.visible(db, ctx, networkId as string);
       if (!ctx.isAdmin && network.project_id !== ctx.projectId) throw new NeutronError('NotAuthorized', 403, 'Not authorized.');
       const moving = await db
@@ -218,6 +218,7 @@ export class SubnetPoolService extends BaseService {
         .select(['id', 'cidr'])
         .where('network_id', '=', network.id as string)
         .where('ip_version', '=', Number(pool.ip_version))
+        .orderBy('created_at')
         .orderBy('id')
         .execute();
       const allocated = (await db.selectFrom('subnets').select('cidr').where('subnetpool_id', '=', id).execute()).map(
@@ -228,7 +229,7 @@ export class SubnetPoolService extends BaseService {
           throw new NeutronError(
             'IllegalSubnetPoolUpdate',
             400,
-            `Illegal update to subnet pool: Onboarding subnet ${sub.id}: ${sub.cidr} conflicts with allocated prefixes in subnet pool ${id}.`,
+            `Illegal subnetpool update : Onboarding subnet ${sub.id}: ${sub.cidr} conflicts with allocated prefixes in subnet pool ${id}.`,
           );
         }
       }
