@@ -214,7 +214,9 @@ export class PortBindingExtension implements PortExtension {
   /** port-mac-override: a direct-physical port's MAC flows from the physical function, which Nova
    * names in the profile's device_mac_address; without one (the port unbound from the device)
    * the port gets a new MAC, so that a MAC of a device is never left on a port not using it. As
-   * ML2 does whenever it commits a binding attempt, successful or not. */
+   * ML2 does whenever it commits a binding attempt, successful or not (checked against Neutron
+   * Zed, whose answer to that very request still shows the MAC from before — the next read shows
+   * the new one; Neutrino answers with the MAC the port has). */
   private async overrideMac(db: DB, port: Dict, profile: Dict): Promise<void> {
     const device = profile.device_mac_address;
     const mac = typeof device === 'string' && device !== '' ? device : await this.deps.newMac(db, port.network_id as string);
