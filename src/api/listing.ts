@@ -68,8 +68,9 @@ export function parseList(def: ResourceDef, q: RawQuery, settings: ListSettings)
       if (settings.filterValidation) invalid.push(key);
       continue;
     }
-    // Without empty-string-filtering an empty value is ignored.
-    const vals = values(q, key).filter((v) => v !== '');
+    // empty-string-filtering: an empty value is a value (`?name=` lists the unnamed), converted
+    // like any other (`?shared=` is not a boolean).
+    const vals = values(q, key);
     if (vals.length === 0) continue;
     const converted = vals.map((v) => convertFilter(def, key, v));
     // A number no column can hold matches nothing (rather than failing the query on PostgreSQL).

@@ -514,6 +514,20 @@ const m010: Migration = {
   },
 };
 
+// Ports' attributes for Nova and Cyborg that Neutron only stores and shows: the NUMA affinity
+// policy (port-numa-affinity-policy) and the device profile (port-device-profile); networks'
+// availability_zone_hints (network_availability_zone).
+const m011: Migration = {
+  async up(db: K) {
+    await db.schema.alterTable('ports').addColumn('numa_affinity_policy', 'varchar(16)').execute();
+    await db.schema.alterTable('ports').addColumn('device_profile', 'varchar(255)').execute();
+    await db.schema
+      .alterTable('networks')
+      .addColumn('availability_zone_hints', 'text', (c) => c.notNull().defaultTo('[]'))
+      .execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001,
   '002_security_groups': m002,
@@ -525,6 +539,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008_dhcp': m008,
   '009_l3': m009,
   '010_address_groups': m010,
+  '011_port_and_network_attributes': m011,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,5 +1,5 @@
 // Agents and availability zones (neutron-lib's agent, agent_sort_key, agent-resources-synced,
-// availability_zone and availability_zone_filter definitions). Agents register themselves by
+// availability_zone, network_availability_zone and availability_zone_filter definitions). Agents register themselves by
 // reporting their state over RPC: nothing here may be set by POST.
 import { attr, json, virtual } from './attr.js';
 import type { AttributeMap, ExtensionDef, ResourceDef } from './types.js';
@@ -102,6 +102,21 @@ export const AGENT_EXTENSIONS: ExtensionDef[] = [
     description: 'Schedule networks among dhcp agents',
     updated: '2013-02-07T10:00:00-00:00',
     requiredExtensions: ['agent'],
+  },
+  {
+    alias: 'network_availability_zone',
+    name: 'Network Availability Zone',
+    description: 'Availability zone support for network.',
+    updated: '2015-01-01T10:00:00-00:00',
+    requiredExtensions: ['availability_zone'],
+    attributes: {
+      networks: {
+        // The zones of the DHCP agents hosting the network; hints are checked against the zones
+        // DHCP agents report (the default DHCP scheduler, as Neutron's, does not filter by them).
+        availability_zones: virtual('V'),
+        availability_zone_hints: json('PVS', { default: [], validate: { type: 'type:availability_zone_hint_list' } }),
+      },
+    },
   },
   {
     alias: 'availability_zone_filter',

@@ -42,6 +42,13 @@ export const BINDING_EXTENSIONS: ExtensionDef[] = [
     },
   },
   {
+    alias: 'port-mac-override',
+    name: 'Neutron Port MAC address override',
+    description: 'Allow overriding the MAC address of a direct-physical Port via the active binding profile',
+    updated: '2022-03-18T10:00:00-00:00',
+    requiredExtensions: ['binding'],
+  },
+  {
     alias: 'port-binding-diagnostics',
     name: 'Port binding diagnostics',
     description:

@@ -107,7 +107,8 @@ export const subnetpools: ResourceDef = {
   member: 'subnetpool',
   path: 'subnetpools',
   table: 'subnetpools',
-  memberActions: ['add_prefixes', 'remove_prefixes'],
+  // onboard_network_subnets: subnet_onboard's action (the extension is always enabled).
+  memberActions: ['add_prefixes', 'remove_prefixes', 'onboard_network_subnets'],
   attributes: {
     id: id(),
     name: attr('PUVFS', { validate: { type: 'type:not_empty_string' } }),

@@ -36,6 +36,13 @@ export const EXTENSIONS: ExtensionDef[] = [
   ...ADDRESS_GROUP_EXTENSIONS,
   ...AGENT_EXTENSIONS,
   ...BINDING_EXTENSIONS,
+  ext(
+    'default-subnetpools',
+    'Default Subnetpools',
+    'Provides ability to mark and use a subnetpool as the default.',
+    '2016-02-18T18:00:00-00:00',
+    { attributes: { subnets: { use_default_subnetpool: virtual('P', { default: false, convertTo: 'convert_to_boolean' }) } } },
+  ),
   ext('allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs', '2013-07-23T10:00:00-00:00', {
     attributes: {
       ports: {
@@ -77,6 +84,12 @@ export const EXTENSIONS: ExtensionDef[] = [
     },
   ),
   ext(
+    'empty-string-filtering',
+    'Empty String Filtering Extension',
+    'Allow filtering by attributes with empty string value',
+    '2018-05-01T10:00:00-00:00',
+  ),
+  ext(
     'filter-validation',
     'Filter parameters validation',
     'Provides validation on filtering parameters.',
@@ -111,6 +124,25 @@ export const EXTENSIONS: ExtensionDef[] = [
     'Neutron Port MAC address regenerate',
     'Network port MAC address regenerate',
     '2018-05-03T10:00:00-00:00',
+  ),
+  ext('port-device-profile', 'Port device profile', 'Expose the port device profile (Cyborg)', '2020-12-17T10:00:00-00:00', {
+    attributes: { ports: { device_profile: attr('PV', { default: null, validate: { type: 'type:string_or_none', arg: 255 } }) } },
+  }),
+  ext(
+    'port-numa-affinity-policy',
+    'Port NUMA affinity policy',
+    'Expose the port NUMA affinity policy',
+    '2020-07-08T10:00:00-00:00',
+    {
+      attributes: {
+        ports: {
+          numa_affinity_policy: attr('PUV', {
+            default: null,
+            validate: { type: 'type:values', arg: ['required', 'preferred', 'legacy', null] },
+          }),
+        },
+      },
+    },
   ),
   ext('port-security', 'Port Security', 'Provides port security', '2012-07-23T10:00:00-00:00', {
     attributes: {
@@ -203,6 +235,12 @@ export const EXTENSIONS: ExtensionDef[] = [
   ext('subnet_allocation', 'Subnet Allocation', 'Enables allocation of subnets from a subnet pool', '2015-03-30T10:00:00-00:00', {
     resources: [subnetpools],
   }),
+  ext(
+    'subnet_onboard',
+    'Subnet Onboard',
+    'Provides support for onboarding subnets into subnet pools',
+    '2018-12-18T09:00:00-00:00',
+  ),
   ext(
     'subnet-service-types',
     'Subnet service types',

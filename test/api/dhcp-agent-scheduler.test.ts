@@ -37,7 +37,7 @@ describe('DHCP agent scheduler', () => {
       l2.set(host, c);
     }
     const d = new ServerRpcClient(t, { host, timeoutMs: 5000 });
-    await d.reportState(state(host, 'DHCP agent', { networks: 0 }));
+    await d.reportState({ ...state(host, 'DHCP agent', { networks: 0 }), availability_zone: `zone-${host}` });
     dhcp.set(host, d);
     const record =
       (event: string) =>
@@ -127,6 +127,29 @@ describe('DHCP agent scheduler', () => {
     await s.subnet(net2.id, '10.11.0.0/24', {}, ALICE);
     await settled();
     assert.deepEqual(await hostingHosts(net2.id), hosts[0] === 'host-a' ? ['host-b'] : ['host-a']);
+  });
+
+  it('network_availability_zone: hints name DHCP agents’ zones; availability_zones are the hosting agents’', async () => {
+    const aliases = (await s.get('/v2.0/extensions')).body.extensions.map((e: { alias: string }) => e.alias);
+    assert.ok(aliases.includes('network_availability_zone'));
+    const plain = await s.network({}, ALICE);
+    assert.deepEqual(plain.availability_zone_hints, []);
+    assert.deepEqual(plain.availability_zones, []);
+    const net = await s.network({ availability_zone_hints: ['zone-host-a', 'zone-host-b'] }, ALICE);
+    assert.deepEqual(net.availability_zone_hints, ['zone-host-a', 'zone-host-b']);
+    assert.deepEqual(net.availability_zones, [], 'not scheduled before its first subnet');
+    const missing = await s.post('/v2.0/networks', { network: { availability_zone_hints: ['zone-host-a', 'nowhere'] } }, ALICE);
+    expectError(missing, 404, 'AvailabilityZoneNotFound');
+    assert.equal(missing.body.NeutronError.message, 'AvailabilityZone nowhere could not be found.');
+    expectError(await s.put(`/v2.0/networks/${net.id}`, { network: { availability_zone_hints: [] } }, ALICE), 400);
+    await s.subnet(net.id, '10.14.0.0/24', {}, ALICE);
+    await settled();
+    const [host] = await hostingHosts(net.id);
+    const shown = (await s.get(`/v2.0/networks/${net.id}`, ALICE)).body.network;
+    assert.deepEqual(shown.availability_zones, [`zone-${host}`]);
+    assert.deepEqual(shown.availability_zone_hints, ['zone-host-a', 'zone-host-b']);
+    const listed = (await s.get(`/v2.0/networks?id=${net.id}&fields=availability_zones`, ALICE)).body.networks;
+    assert.deepEqual(listed, [{ availability_zones: [`zone-${host}`] }]);
   });
 
   it('get_active_networks_info: the host’s networks, DHCP-enabled subnets only, with every port', async () => {

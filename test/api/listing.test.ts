@@ -61,8 +61,26 @@ describe('filters', () => {
     expectError(await s.get('/v2.0/networks?subnets=x', P), 400);
   });
 
-  test('empty value is ignored', async () => {
-    assert.equal((await s.get('/v2.0/networks?name=', P)).body.networks.length, 3);
+  test('an empty value is a value (empty-string-filtering)', async () => {
+    const aliases = (await s.get('/v2.0/extensions', P)).body.extensions.map((e: { alias: string }) => e.alias);
+    assert.ok(aliases.includes('empty-string-filtering'));
+    assert.deepEqual(names(await s.get('/v2.0/networks?name=', P)), []);
+    assert.deepEqual(names(await s.get('/v2.0/networks?description=&sort_key=name&sort_dir=asc', P)), ['fa', 'fc']);
+    assert.deepEqual(names(await s.get('/v2.0/networks?description=&description=second&sort_key=name&sort_dir=asc', P)), [
+      'fa',
+      'fb',
+      'fc',
+    ]);
+    const Q = project('empty-filter-project');
+    const unnamed = await s.network({ name: '' }, Q);
+    await s.network({ name: 'named' }, Q);
+    assert.deepEqual(ids(await s.get('/v2.0/networks?name=', Q)), [unnamed.id]);
+    const port = await s.port(unnamed.id, {}, Q);
+    await s.port(unnamed.id, { device_id: 'vm-1' }, Q);
+    assert.deepEqual(ids(await s.get(`/v2.0/ports?device_id=&network_id=${unnamed.id}`, Q), 'ports'), [port.id]);
+    // Converted like any value: an empty string is neither a boolean nor an integer.
+    expectError(await s.get('/v2.0/networks?admin_state_up=', P), 400, 'InvalidInput');
+    expectError(await s.get('/v2.0/networks?mtu=', P), 400, 'InvalidInput');
   });
 
   test('tenant_id and project_id filters', async () => {

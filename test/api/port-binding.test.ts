@@ -158,6 +158,47 @@ describe('port binding (ML2) and port status', () => {
     assert.deepEqual(unbound.provisioning_blocks, []);
   });
 
+  it('port-mac-override: binding a direct-physical port gives it the MAC the profile names, or a new one', async () => {
+    const aliases = (await s.get('/v2.0/extensions')).body.extensions.map((e: { alias: string }) => e.alias);
+    assert.ok(aliases.includes('port-mac-override'));
+    const net = await s.network({}, ALICE);
+    await s.subnet(net.id, '10.9.0.0/24', {}, ALICE);
+    const device = 'fa:16:3e:0a:0b:0c';
+    const p = await s.create(
+      'ports',
+      'port',
+      {
+        network_id: net.id,
+        'binding:host_id': 'host-a',
+        'binding:vnic_type': 'direct-physical',
+        'binding:profile': { device_mac_address: device },
+      },
+      ADMIN,
+    );
+    // No driver here binds direct-physical: the attempt fails, and the MAC follows the profile anyway.
+    assert.equal(p['binding:vif_type'], 'binding_failed');
+    assert.equal(p.mac_address, device);
+    assert.equal((await s.get(`/v2.0/ports/${p.id}`, ALICE)).body.port.mac_address, device);
+    // The device named no more: a new MAC, not the device's.
+    const reset = (await s.put(`/v2.0/ports/${p.id}`, { port: { 'binding:profile': {} } }, ADMIN)).body.port;
+    assert.notEqual(reset.mac_address, device);
+    assert.match(reset.mac_address, /^fa:16:3e(:[0-9a-f]{2}){3}$/);
+    // Unbinding attempts no binding: the MAC stays.
+    const unbound = (await s.put(`/v2.0/ports/${p.id}`, { port: { 'binding:host_id': '' } }, ADMIN)).body.port;
+    assert.equal(unbound.mac_address, reset.mac_address);
+    // Only direct-physical ports: a normal port keeps its MAC whatever its profile says.
+    const n = await s.create('ports', 'port', { network_id: net.id }, ADMIN);
+    const bound = (
+      await s.put(
+        `/v2.0/ports/${n.id}`,
+        { port: { 'binding:host_id': 'host-a', 'binding:profile': { device_mac_address: 'fa:16:3e:0d:0e:0f' } } },
+        ADMIN,
+      )
+    ).body.port;
+    assert.equal(bound['binding:vif_type'], 'bridge');
+    assert.equal(bound.mac_address, n.mac_address);
+  });
+
   it('a flat network binds only where its physical network is mapped', async () => {
     const net = await s.create(
       'networks',

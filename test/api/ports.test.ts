@@ -106,6 +106,34 @@ describe('port CRUD and defaults', () => {
     assert.equal(again.status, 201, JSON.stringify(again.body));
   });
 
+  test('numa_affinity_policy and device_profile: stored and shown as given (Nova, Cyborg)', async () => {
+    const { net } = await netWithSubnet();
+    const plain = (await postPort({ network_id: net.id })).body.port;
+    assert.equal(plain.numa_affinity_policy, null);
+    assert.equal(plain.device_profile, null);
+    const r = await postPort({ network_id: net.id, numa_affinity_policy: 'required', device_profile: 'dp-gpu' });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.port.numa_affinity_policy, 'required');
+    assert.equal(r.body.port.device_profile, 'dp-gpu');
+    assert.deepEqual(await showPort(r.body.port.id), r.body.port);
+    for (const policy of ['preferred', 'legacy', null]) {
+      const u = await putPort(r.body.port.id, { numa_affinity_policy: policy });
+      assert.equal(u.status, 200, JSON.stringify(u.body));
+      assert.equal(u.body.port.numa_affinity_policy, policy);
+      assert.equal((await showPort(r.body.port.id)).numa_affinity_policy, policy);
+    }
+    const bad = await postPort({ network_id: net.id, numa_affinity_policy: 'socket' });
+    expectError(bad, 400, 'HTTPBadRequest');
+    assert.match(
+      bad.body.NeutronError.message,
+      /^Invalid input for numa_affinity_policy\. Reason: socket is not in valid_values\.$/,
+    );
+    expectError(await putPort(r.body.port.id, { device_profile: 'other' }), 400, 'HTTPBadRequest');
+    expectError(await postPort({ network_id: net.id, device_profile: 'x'.repeat(256) }), 400, 'HTTPBadRequest');
+    const aliases = (await s.get('/v2.0/extensions', ALICE)).body.extensions.map((e: Obj) => e.alias);
+    assert.ok(aliases.includes('port-numa-affinity-policy') && aliases.includes('port-device-profile'));
+  });
+
   test('a port on a network without subnets has no fixed IPs', async () => {
     const net = await s.network();
     const p = await s.port(net.id);

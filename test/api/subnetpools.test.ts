@@ -336,6 +336,19 @@ describe('subnets from pools', () => {
     const both = await subnet({ network_id: n.id, subnetpool_id: p.id, cidr: '10.11.12.128/29', prefixlen: '29' });
     expectError(both, 400, 'BadRequest');
     assert.equal(both.body.NeutronError.message, 'Bad subnets request: cidr and prefixlen must not be supplied together.');
+    const pools = await subnet({
+      network_id: n.id,
+      subnetpool_id: p.id,
+      allocation_pools: [{ start: '10.11.12.66', end: '10.11.12.70' }],
+    });
+    expectError(pools, 400, 'BadRequest');
+    assert.equal(
+      pools.body.NeutronError.message,
+      'Bad subnets request: allocation_pools allowed only for specific subnet requests..',
+    );
+    const v6 = await subnet({ network_id: n.id, subnetpool_id: p.id, ip_version: 6 });
+    expectError(v6, 400, 'BadRequest');
+    assert.equal(v6.body.NeutronError.message, 'Bad subnets request: Cannot allocate IPv6 subnet from IPv4 subnet pool.');
     const outside = await subnet({ network_id: n.id, subnetpool_id: p.id, cidr: '10.11.13.0/29' });
     expectError(outside, 400, 'SubnetAllocationError');
     const taken = await subnet({ network_id: n.id, subnetpool_id: p.id, cidr: '10.11.12.0/29' });
@@ -410,5 +423,145 @@ describe('subnets from pools', () => {
     assert.equal((await s.del(`/v2.0/subnets/${sub.id}`, ALICE)).status, 204);
     assert.equal((await s.del(`/v2.0/subnetpools/${p.id}`, ALICE)).status, 204);
     expectError(await s.get(`/v2.0/subnetpools/${p.id}`, ALICE), 404, 'SubnetPoolNotFound');
+  });
+});
+
+describe('default-subnetpools: use_default_subnetpool', () => {
+  const subnet = (attrs: Record<string, unknown>, as = ALICE) =>
+    s.post('/v2.0/subnets', { subnet: { ip_version: 4, ...attrs } }, as);
+
+  test('a subnet takes its prefix from the default pool of its IP version the caller can see', async () => {
+    const ext = (await s.get('/v2.0/extensions/default-subnetpools')).body.extension;
+    assert.equal(ext.name, 'Default Subnetpools');
+    // Earlier tests leave defaults behind: start from none.
+    for (const p of (await s.get('/v2.0/subnetpools?is_default=True', ADMIN)).body.subnetpools) {
+      assert.equal((await upd(p.id, { is_default: false }, ADMIN)).status, 200);
+    }
+    const n = await s.network();
+    const none = await subnet({ network_id: n.id, use_default_subnetpool: true });
+    expectError(none, 400, 'BadRequest');
+    assert.equal(none.body.NeutronError.message, 'Bad subnets request: No default subnetpool found for IPv4.');
+
+    // Another project's default pool that is not shared is not Alice's default.
+    const hidden = await mk({ prefixes: ['10.210.0.0/16'], is_default: true, default_prefixlen: 24 }, ADMIN);
+    expectError(await subnet({ network_id: n.id, use_default_subnetpool: true }), 400, 'BadRequest');
+    const adminNet = await s.network({}, ADMIN);
+    const mine = await subnet({ network_id: adminNet.id, use_default_subnetpool: 'true' }, ADMIN);
+    assert.equal(mine.status, 201, JSON.stringify(mine.body));
+    assert.equal(mine.body.subnet.subnetpool_id, hidden.id);
+    assert.equal(mine.body.subnet.cidr, '10.210.0.0/24');
+    assert.ok(!('use_default_subnetpool' in mine.body.subnet), 'the attribute is not visible');
+
+    assert.equal((await upd(hidden.id, { is_default: false }, ADMIN)).status, 200);
+    const shared = await mk({ prefixes: ['10.211.0.0/16'], is_default: true, shared: true, default_prefixlen: 26 }, ADMIN);
+    const got = await subnet({ network_id: n.id, use_default_subnetpool: true });
+    assert.equal(got.status, 201, JSON.stringify(got.body));
+    assert.equal(got.body.subnet.subnetpool_id, shared.id);
+    assert.equal(got.body.subnet.cidr, '10.211.0.0/26');
+    const shown = await s.get(`/v2.0/subnets/${got.body.subnet.id}`, ALICE);
+    assert.ok(!('use_default_subnetpool' in shown.body.subnet));
+    // A prefix length of the caller's choosing, from the default pool.
+    const sized = await subnet({ network_id: n.id, use_default_subnetpool: true, prefixlen: 28 });
+    assert.equal(sized.status, 201, JSON.stringify(sized.body));
+    assert.match(sized.body.subnet.cidr, /^10\.211\.\d+\.\d+\/28$/);
+
+    // IPv6 looks for the IPv6 default.
+    const v6 = await subnet({ network_id: n.id, ip_version: 6, use_default_subnetpool: true });
+    assert.equal(v6.body.NeutronError.message, 'Bad subnets request: No default subnetpool found for IPv6.');
+    const d6 = await mk({ prefixes: ['2001:db8:210::/48'], is_default: true, shared: true }, ADMIN);
+    const got6 = await subnet({ network_id: n.id, ip_version: 6, use_default_subnetpool: true });
+    assert.equal(got6.status, 201, JSON.stringify(got6.body));
+    assert.equal(got6.body.subnet.subnetpool_id, d6.id);
+    assert.match(got6.body.subnet.cidr, /^2001:db8:210:[0-9a-f:]*\/64$/);
+  });
+
+  test('not with subnetpool_id; false or absent means no pool', async () => {
+    const p = await mk({ prefixes: ['10.212.0.0/16'], default_prefixlen: 24 });
+    const n = await s.network();
+    const both = await subnet({ network_id: n.id, subnetpool_id: p.id, use_default_subnetpool: true });
+    expectError(both, 400, 'BadRequest');
+    assert.equal(
+      both.body.NeutronError.message,
+      'Bad subnets request: subnetpool_id and use_default_subnetpool cannot both be specified.',
+    );
+    const off = await subnet({ network_id: n.id, use_default_subnetpool: false });
+    expectError(off, 400, 'BadRequest');
+    assert.equal(off.body.NeutronError.message, 'Bad subnets request: a subnetpool must be specified in the absence of a cidr.');
+    const plain = await subnet({ network_id: n.id, cidr: '10.99.0.0/24', use_default_subnetpool: false });
+    assert.equal(plain.status, 201);
+    assert.equal(plain.body.subnet.subnetpool_id, null);
+    expectError(await subnet({ network_id: n.id, use_default_subnetpool: 'maybe' }), 400, 'InvalidInput');
+    const id = plain.body.subnet.id;
+    expectError(await s.put(`/v2.0/subnets/${id}`, { subnet: { use_default_subnetpool: true } }, ALICE), 400);
+  });
+});
+
+describe('subnet_onboard: onboard_network_subnets', () => {
+  const onboard = (poolId: string, body: unknown, as = ALICE) =>
+    s.put(`/v2.0/subnetpools/${poolId}/onboard_network_subnets`, body, as);
+
+  test("a network's subnets of the pool's IP version join it, their CIDRs added to its prefixes", async () => {
+    const p = await mk({ prefixes: ['10.220.0.0/24'], min_prefixlen: 24 });
+    const n = await s.network();
+    const a = await s.subnet(n.id, '10.221.0.0/24');
+    const b = await s.subnet(n.id, '10.221.1.0/25');
+    const v6 = await s.subnet(n.id, '2001:db8:221::/64');
+    const r = await onboard(p.id, { network_id: n.id });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const byId = (x: { id: string }, y: { id: string }) => (x.id < y.id ? -1 : 1);
+    assert.deepEqual(
+      [...r.body].sort(byId),
+      [
+        { id: a.id, cidr: '10.221.0.0/24' },
+        { id: b.id, cidr: '10.221.1.0/25' },
+      ].sort(byId),
+    );
+    const shown = (await s.get(`/v2.0/subnetpools/${p.id}`, ALICE)).body.subnetpool;
+    assert.deepEqual(shown.prefixes, ['10.220.0.0/24', '10.221.0.0/24', '10.221.1.0/25']);
+    assert.equal(shown.revision_number, p.revision_number + 1);
+    const sa = (await s.get(`/v2.0/subnets/${a.id}`, ALICE)).body.subnet;
+    assert.equal(sa.subnetpool_id, p.id);
+    assert.equal(sa.revision_number, a.revision_number + 1);
+    assert.equal((await s.get(`/v2.0/subnets/${v6.id}`, ALICE)).body.subnet.subnetpool_id, null);
+    // The pool now holds them: their prefixes cannot be removed while they are allocated.
+    const rm = await s.put(`/v2.0/subnetpools/${p.id}/remove_prefixes`, { prefixes: ['10.221.0.0/24'] }, ALICE);
+    expectError(rm, 400, 'IllegalSubnetPoolPrefixUpdate');
+    // Onboarding again conflicts with what the pool has allocated.
+    const again = await onboard(p.id, { network_id: n.id });
+    expectError(again, 400, 'IllegalSubnetPoolUpdate');
+    assert.match(
+      again.body.NeutronError.message,
+      new RegExp(
+        `^Illegal subnetpool update : Onboarding subnet [0-9a-f-]{36}: 10\\.221\\.[01]\\.0/2[45] conflicts with allocated prefixes in subnet pool ${p.id}\\.$`,
+      ),
+    );
+    const ext = (await s.get('/v2.0/extensions/subnet_onboard', ALICE)).body.extension;
+    assert.equal(ext.name, 'Subnet Onboard');
+  });
+
+  test('network_id required and visible; only its owner moves its subnets; the pool must be writable', async () => {
+    const p = await mk({ prefixes: ['10.230.0.0/24'] });
+    const missing = await onboard(p.id, {});
+    expectError(missing, 400, 'InvalidInput');
+    assert.equal(missing.body.NeutronError.message, 'Invalid input for operation: network_id must be specified..');
+    expectError(await onboard(p.id, { network_id: '6a1a3c1c-1111-4d3e-9f5e-000000000000' }), 404, 'NetworkNotFound');
+    const bobs = await s.network({}, BOB);
+    expectError(await onboard(p.id, { network_id: bobs.id }), 404, 'NetworkNotFound');
+    // A shared network Alice sees but does not own.
+    const shared = await s.network({ shared: true }, ADMIN);
+    await s.subnet(shared.id, '10.231.0.0/24', {}, ADMIN);
+    const foreign = await onboard(p.id, { network_id: shared.id });
+    expectError(foreign, 403, 'NotAuthorized');
+    assert.equal(foreign.body.NeutronError.message, 'Not authorized.');
+    // Bob cannot touch Alice's pool.
+    expectError(await onboard(p.id, { network_id: bobs.id }, BOB), 404, 'SubnetPoolNotFound');
+    // An admin may onboard any network's subnets.
+    const r = await onboard(p.id, { network_id: shared.id }, ADMIN);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.length, 1);
+    assert.deepEqual((await s.get(`/v2.0/subnetpools/${p.id}`, ALICE)).body.subnetpool.prefixes, [
+      '10.230.0.0/24',
+      '10.231.0.0/24',
+    ]);
   });
 });

@@ -72,6 +72,7 @@ export const RESOURCE_RULES: Record<string, string> = {
   ...owned('subnetpool', `(${AR}) or rule:shared_subnetpools`),
   add_prefixes_subnetpool: AM,
   remove_prefixes_subnetpool: AM,
+  onboard_network_subnets_subnetpool: AM,
 
   ...owned('address_scope', `(${AR}) or rule:shared_address_scopes`),
 

@@ -2,7 +2,8 @@
 // does: each zone a DHCP agent reports is a `network` zone, each an L3 agent reports a `router`
 // zone; a zone is available when one of its agents is administratively up (liveness is not
 // considered). Read-only: a list and nothing else.
-import { httpNotFound } from '../../common/errors.js';
+import { httpNotFound, NeutronError } from '../../common/errors.js';
+import type { DB } from '../../db/connection.js';
 import type { ListOptions, Store } from '../../db/store.js';
 import type { ResourceDef } from '../../resources/types.js';
 import type { Context } from '../context.js';
@@ -11,6 +12,24 @@ import { AGENT_TYPE } from './agents.js';
 
 const AGENT_TYPE_OF: Record<string, string> = { network: AGENT_TYPE.DHCP, router: AGENT_TYPE.L3 };
 const RESOURCE_OF: Record<string, string> = { [AGENT_TYPE.DHCP]: 'network', [AGENT_TYPE.L3]: 'router' };
+
+/** Every hint of a `network` (or `router`) must be a zone some DHCP (or L3) agent reports, in any
+ * state (Neutron's validate_availability_zones): the first that is not is AvailabilityZoneNotFound. */
+export async function validateAvailabilityZones(db: DB, resource: 'network' | 'router', hints: string[]): Promise<void> {
+  if (hints.length === 0) return;
+  const rows = await db
+    .selectFrom('agents')
+    .select('availability_zone')
+    .distinct()
+    .where('agent_type', '=', AGENT_TYPE_OF[resource])
+    .where('availability_zone', 'in', hints)
+    .execute();
+  const known = new Set(rows.map((r) => r.availability_zone as string));
+  const missing = hints.find((h) => !known.has(h));
+  if (missing !== undefined) {
+    throw new NeutronError('AvailabilityZoneNotFound', 404, `AvailabilityZone ${missing} could not be found.`);
+  }
+}
 
 export class AvailabilityZoneService implements ResourceService {
   constructor(

@@ -30,6 +30,8 @@ export function createCoreServices(
   ports.networks = networks;
   ports.subnets = subnets;
   pools.scopes = scopes;
+  pools.networks = networks;
+  pools.subnets = subnets;
   return new Map<string, ResourceService>([
     ['networks', networks],
     ['subnets', subnets],

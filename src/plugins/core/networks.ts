@@ -5,6 +5,7 @@ import { errors, invalidInput, NeutronError } from '../../common/errors.js';
 import type { DB } from '../../db/connection.js';
 import type { VirtualFilter } from '../../db/store.js';
 import { ABSENT, UNSET } from '../../resources/types.js';
+import { validateAvailabilityZones } from '../agents/availability-zones.js';
 import type { Context } from '../context.js';
 import { PROVIDER_ATTRIBUTES, type TypeManager } from '../ml2/type-manager.js';
 import {
@@ -83,7 +84,9 @@ export class NetworkService extends BaseService {
       list.push(r);
       byNet.set(r.network_id as string, list);
     }
+    const zones = await this.zonesOf(db, ids);
     for (const d of dicts) {
+      if (zones) d.availability_zones = [...(zones.get(d.id as string) ?? [])].sort();
       // auto-allocated-topology's is_default exists on external networks only.
       if ('is_default' in d && !d['router:external']) d.is_default = ABSENT;
       const subs = byNet.get(d.id as string) ?? [];
@@ -91,6 +94,26 @@ export class NetworkService extends BaseService {
       d.ipv4_address_scope = commonScope(subs.filter((s) => Number(s.ip_version) === 4));
       d.ipv6_address_scope = commonScope(subs.filter((s) => Number(s.ip_version) === 6));
     }
+  }
+
+  /** network_availability_zone: the zones of the DHCP agents hosting each network (undefined
+   * when the extension is off). */
+  private async zonesOf(db: DB, ids: string[]): Promise<Map<string, Set<string>> | undefined> {
+    if (!('availability_zones' in this.def.attributes)) return undefined;
+    const rows = await db
+      .selectFrom('networkdhcpagentbindings')
+      .innerJoin('agents', 'agents.id', 'networkdhcpagentbindings.dhcp_agent_id')
+      .select(['networkdhcpagentbindings.network_id as network_id', 'agents.availability_zone as zone'])
+      .where('networkdhcpagentbindings.network_id', 'in', ids)
+      .execute();
+    const zones = new Map<string, Set<string>>();
+    for (const r of rows) {
+      if (!r.zone) continue;
+      const set = zones.get(r.network_id as string) ?? new Set<string>();
+      set.add(r.zone as string);
+      zones.set(r.network_id as string, set);
+    }
+    return zones;
   }
 
   /** The network of a port or subnet being created, looked up once per create transaction
@@ -133,6 +156,9 @@ export class NetworkService extends BaseService {
     // The segments first: they decide the MTU, and their errors come before an MTU's.
     const segments = await this.types.reserveNetworkSegments(db, item);
     obj.mtu = this.mtuFor(obj.mtu, this.types.maxMtu(segments));
+    if (Array.isArray(obj.availability_zone_hints)) {
+      await validateAvailabilityZones(db, 'network', obj.availability_zone_hints as string[]);
+    }
     obj.status = 'ACTIVE';
     obj.shared ??= false;
     obj['router:external'] ??= false;

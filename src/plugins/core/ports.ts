@@ -75,6 +75,11 @@ export class PortService extends BaseService {
   /** MACs and fixed IPs (port-addresses.ts). */
   private readonly addresses: PortAddresses;
 
+  /** A MAC free on the network (for extensions that replace a port's MAC). */
+  newMac(db: DB, networkId: string): Promise<string> {
+    return this.addresses.newMac(db, networkId);
+  }
+
   /** A project sees its ports and the ports on its networks. */
   protected override scope(ctx: Context) {
     if (ctx.isAdmin) return undefined;

@@ -11,6 +11,8 @@ import type { Context } from '../context.js';
 import { deletePoliciesOf, grantToAll } from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 import type { AddressScopeService } from './address-scopes.js';
+import type { NetworkService } from './networks.js';
+import type { SubnetService } from './subnets.js';
 
 const set = (v: unknown) => v !== UNSET && v !== undefined;
 
@@ -18,6 +20,8 @@ export class SubnetPoolService extends BaseService {
   protected notFoundType = 'SubnetPool';
   protected notFoundLabel = 'Subnet pool';
   scopes!: AddressScopeService;
+  networks!: NetworkService;
+  subnets!: SubnetService;
 
   protected override readonly rbacType = 'subnetpool' as const;
 
@@ -58,11 +62,29 @@ export class SubnetPoolService extends BaseService {
     }
   }
 
-  private async checkDefault(db: DB, version: number, exceptId?: string): Promise<void> {
+  /** The id of the default pool of an IP version (at most one exists), other than `exceptId`. */
+  private async defaultOf(db: DB, version: number, exceptId?: string): Promise<string | undefined> {
     const yes = this.store.mapping(this.def).filterValue('is_default', true);
     let q = db.selectFrom('subnetpools').select('id').where('is_default', '=', yes).where('ip_version', '=', version);
     if (exceptId) q = q.where('id', '!=', exceptId);
-    if (await q.executeTakeFirst()) {
+    return (await q.executeTakeFirst())?.id as string | undefined;
+  }
+
+  /** The default pool of an IP version if the caller can see it (default-subnetpools: a subnet
+   * created with use_default_subnetpool takes its prefix from it). */
+  async visibleDefault(db: DB, ctx: Context, version: number): Promise<Dict | undefined> {
+    const id = await this.defaultOf(db, version);
+    if (!id) return undefined;
+    try {
+      return await this.visible(db, ctx, id);
+    } catch (err) {
+      if (err instanceof NeutronError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private async checkDefault(db: DB, version: number, exceptId?: string): Promise<void> {
+    if (await this.defaultOf(db, version, exceptId)) {
       throw invalidInput(
         'A default subnetpool for this IP family has already been set. Only one default may exist per IP family',
       );
@@ -144,8 +166,10 @@ export class SubnetPoolService extends BaseService {
     await super.deleteOne(db, ctx, obj);
   }
 
-  /** PUT /subnetpools/{id}/add_prefixes and remove_prefixes: body and answer are {"prefixes": […]}. */
+  /** PUT /subnetpools/{id}/add_prefixes and remove_prefixes: body and answer are {"prefixes": […]};
+   * onboard_network_subnets (subnet_onboard): see onboard. */
   async action(ctx: Context, id: string, action: string, body: unknown): Promise<unknown> {
+    if (action === 'onboard_network_subnets') return this.onboard(ctx, id, body);
     const list = (body as { prefixes?: unknown } | null)?.prefixes;
     if (body === null || typeof body !== 'object' || list === undefined)
       throw badRequest("Unable to find 'prefixes' in request body");
@@ -175,6 +199,48 @@ export class SubnetPoolService extends BaseService {
       }
       await this.store.update(db, this.def, id, { prefixes: next });
       return { prefixes: next };
+    });
+  }
+
+  /** PUT /subnetpools/{id}/onboard_network_subnets {"network_id"}: the network's subnets of the
+   * pool's IP version join the pool, their CIDRs added to its prefixes (those already allocated
+   * from it may not overlap them). Only the network's owner (or an admin) may move its subnets.
+   * The answer is the list of the subnets moved, [{"id", "cidr"}], as Neutron returns it. */
+  private onboard(ctx: Context, id: string, body: unknown): Promise<Array<{ id: string; cidr: string }>> {
+    return this.tx(async (db) => {
+      const pool = await this.fetchForWrite(db, ctx, id, 'onboard_network_subnets');
+      const networkId = body !== null && typeof body === 'object' ? (body as { network_id?: unknown }).network_id : undefined;
+      if (networkId === undefined || networkId === null) throw invalidInput('network_id must be specified.');
+      const network = await this.networks.visible(db, ctx, networkId as string);
+      if (!ctx.isAdmin && network.project_id !== ctx.projectId) throw new NeutronError('NotAuthorized', 403, 'Not authorized.');
+      const moving = await db
+        .selectFrom('subnets')
+        .select(['id', 'cidr'])
+        .where('network_id', '=', network.id as string)
+        .where('ip_version', '=', Number(pool.ip_version))
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      const allocated = (await db.selectFrom('subnets').select('cidr').where('subnetpool_id', '=', id).execute()).map(
+        (r) => r.cidr as string,
+      );
+      for (const sub of moving) {
+        if (anyOverlap([sub.cidr as string], allocated)) {
+          throw new NeutronError(
+            'IllegalSubnetPoolUpdate',
+            400,
+            `Illegal subnetpool update : Onboarding subnet ${sub.id}: ${sub.cidr} conflicts with allocated prefixes in subnet pool ${id}.`,
+          );
+        }
+      }
+      const cidrs = moving.map((r) => r.cidr as string);
+      await this.updateOne(db, ctx, { ...pool }, { prefixes: [...(pool.prefixes as string[]), ...cidrs] });
+      await this.subnets.joinPool(
+        db,
+        moving.map((r) => r.id as string),
+        id,
+      );
+      return moving.map((r) => ({ id: r.id as string, cidr: r.cidr as string }));
     });
   }
 }

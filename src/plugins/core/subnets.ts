@@ -36,6 +36,8 @@ export const ROUTER_OWNERS = [
 ];
 
 const set = (v: unknown) => v !== UNSET && v !== undefined;
+/** neutron-lib's BadRequest for resource `subnets`. */
+const badSubnetsRequest = (msg: string) => new NeutronError('BadRequest', 400, `Bad subnets request: ${msg}.`);
 
 /** DHCP needs room for a server address: at most /30 on IPv4, /126 on IPv6. */
 function checkDhcpPrefixlen(version: number, prefixlen: number): void {
@@ -103,6 +105,11 @@ export class SubnetService extends BaseService {
     return { shared: sharedFilter('subnets.network_id', 'network', ctx) };
   }
 
+  /** Subnets onboarded into a pool (subnet_onboard): a change of each subnet (new revision). */
+  async joinPool(db: DB, ids: string[], poolId: string): Promise<void> {
+    for (const id of ids) await this.store.update(db, this.def, id, { subnetpool_id: poolId });
+  }
+
   /** Subnets of a network, oldest first. */
   async ofNetwork(db: DB, networkId: string): Promise<Dict[]> {
     const rows = await db
@@ -128,13 +135,21 @@ export class SubnetService extends BaseService {
     const version = Number(s.ip_version);
     const siblings = await this.ofNetwork(db, network.id as string);
 
-    // Subnet pool: explicit, or none when only a CIDR is given.
+    if (set(s.cidr) && set(item.prefixlen)) throw badSubnetsRequest('cidr and prefixlen must not be supplied together');
+    // Subnet pool: explicit, the default one of the IP version when asked (use_default_subnetpool),
+    // or none when only a CIDR is given.
     let poolId = set(s.subnetpool_id) ? (s.subnetpool_id as string | null) : null;
+    const useDefault = item.use_default_subnetpool === true;
+    delete s.use_default_subnetpool;
+    if (useDefault && poolId) throw badSubnetsRequest('subnetpool_id and use_default_subnetpool cannot both be specified');
     if (poolId === 'prefix_delegation') throw badRequest('Prefix delegation is not supported');
-    if (!set(s.cidr) && !poolId) throw badRequest('a subnetpool must be specified in the absence of a cidr');
-    if (set(s.cidr) && set(item.prefixlen)) {
-      throw new NeutronError('BadRequest', 400, 'Bad subnets request: cidr and prefixlen must not be supplied together.');
+    if (useDefault && !poolId) {
+      const wanted = set(s.cidr) ? (ipVersionOf((s.cidr as string).split('/')[0]) ?? version) : version;
+      const pool = await this.pools.visibleDefault(db, ctx, wanted);
+      if (!pool) throw badSubnetsRequest(`No default subnetpool found for IPv${wanted}`);
+      poolId = pool.id as string;
     }
+    if (!set(s.cidr) && !poolId) throw badSubnetsRequest('a subnetpool must be specified in the absence of a cidr');
     if (siblings.some((x) => Number(x.ip_version) === version && (x.subnetpool_id ?? null) !== poolId)) {
       throw new NeutronError(
         'NetworkSubnetPoolAffinityError',
@@ -143,9 +158,13 @@ export class SubnetService extends BaseService {
       );
     }
     if (poolId) {
+      // Pools of the subnet's own choosing only for a CIDR of its own choosing.
+      if (!set(s.cidr) && set(s.allocation_pools)) {
+        throw badSubnetsRequest('allocation_pools allowed only for specific subnet requests.');
+      }
       const pool = await this.pools.visible(db, ctx, poolId);
       if (Number(pool.ip_version) !== version) {
-        throw badRequest(`Cannot allocate IPv${version} subnet from IPv${pool.ip_version} subnet pool`);
+        throw badSubnetsRequest(`Cannot allocate IPv${version} subnet from IPv${pool.ip_version} subnet pool`);
       }
       s.cidr = await this.allocateFromPool(
         db,

@@ -65,7 +65,6 @@ export const l3Errors = {
     e('InvalidRoutes', 400, `Invalid format for routes: ${pyStr(routes)}, ${reason}`),
   routesExhausted: (routerId: string, quota: number) =>
     e('RoutesExhausted', 400, `Unable to complete operation for ${routerId}. The number of routes exceeds the maximum ${quota}.`),
-  availabilityZoneNotFound: (zone: string) => e('AvailabilityZoneNotFound', 404, `AvailabilityZone ${zone} could not be found.`),
   invalidInput: (msg: string) => e('InvalidInput', 400, `Invalid input for operation: ${msg}.`),
   // L3 agent scheduler.
   agentNotFound: (id: string) => e('AgentNotFound', 404, `Agent ${id} could not be found.`),

@@ -10,6 +10,7 @@ import { normalizeIp } from '../../ipam/address.js';
 import { UNSET } from '../../resources/types.js';
 import { DEVICE_OWNER } from '../../rpc/contract.js';
 import { validators } from '../../validation/validators.js';
+import { validateAvailabilityZones } from '../agents/availability-zones.js';
 import type { Context } from '../context.js';
 import type { NetworkService } from '../core/networks.js';
 import { PortChanges, type PortService } from '../core/ports.js';
@@ -142,7 +143,7 @@ export class RouterService extends BaseService {
         r.flavor_id = set(item.flavor_id) ? item.flavor_id : null;
         if (r.flavor_id !== null) await this.checkFlavor(db, ctx, r.flavor_id as string, item);
         r.availability_zone_hints = (item.availability_zone_hints as string[] | undefined) ?? [];
-        await this.checkZones(db, r.availability_zone_hints as string[]);
+        await validateAvailabilityZones(db, 'router', r.availability_zone_hints as string[]);
         r.routes = [];
         r.enable_snat = this.settings.enableSnatByDefault;
         r.gw_port_id = null;
@@ -237,21 +238,6 @@ export class RouterService extends BaseService {
         throw l3Errors.invalidInput(`Provider ${provider.name} does not support ${key}=${flag ? 'True' : 'False'}`);
       }
     }
-  }
-
-  /** Every hint must be a zone of some L3 agent (neutron's validate_availability_zones). */
-  private async checkZones(db: DB, hints: string[]): Promise<void> {
-    if (hints.length === 0) return;
-    const rows = await db
-      .selectFrom('agents')
-      .select('availability_zone')
-      .distinct()
-      .where('agent_type', '=', 'L3 agent')
-      .where('availability_zone', 'in', hints)
-      .execute();
-    const known = new Set(rows.map((r) => r.availability_zone as string));
-    const missing = hints.find((h) => !known.has(h));
-    if (missing !== undefined) throw l3Errors.availabilityZoneNotFound(missing);
   }
 
   /** ha and distributed change only on routers that are administratively down (l3-ha, dvr with

@@ -2,6 +2,7 @@
 // vif_type/vif_details as ML2 decided. A port with a host is bound inside its create or update
 // transaction; the outcome (bound to a segment by a driver, or binding_failed with the reasons)
 // is stored with its binding level, and a bound port waits on its L2 agent (provisioning blocks).
+// A binding attempt for a direct-physical port also sets the port's MAC (port-mac-override).
 import type { DB } from '../../db/connection.js';
 import { type EB, inSlices } from '../../db/store.js';
 import { UNSET } from '../../resources/types.js';
@@ -30,7 +31,11 @@ export interface BindingDeps {
   segmentsOf(db: DB, networkIds: string[]): Promise<Map<string, Segment[]>>;
   agentsOnHost(db: DB, host: string): Promise<AgentView[]>;
   networkOf(db: DB, ctx: Context, port: Dict): Promise<Dict>;
+  newMac(db: DB, networkId: string): Promise<string>;
 }
+
+/** A direct-physical port takes the MAC of the physical device it is bound to (port-mac-override). */
+export const VNIC_DIRECT_PHYSICAL = 'direct-physical';
 
 interface Stored {
   host: string;
@@ -180,6 +185,7 @@ export class PortBindingExtension implements PortExtension {
         agents: await this.deps.agentsOnHost(db, asked.host),
       });
     }
+    if (asked.host !== '' && asked.vnic_type === VNIC_DIRECT_PHYSICAL) await this.overrideMac(db, port, asked.profile);
     const row = {
       port_id: portId,
       host: asked.host,
@@ -203,6 +209,22 @@ export class PortBindingExtension implements PortExtension {
       await addBlock(db, portId, ENTITY_L2);
     }
     if (port.status !== 'DOWN') await db.updateTable('ports').set({ status: 'DOWN' }).where('id', '=', portId).execute();
+  }
+
+  /** port-mac-override: a direct-physical port's MAC flows from the physical function, which Nova
+   * names in the profile's device_mac_address; without one (the port unbound from the device)
+   * the port gets a new MAC, so that a MAC of a device is never left on a port not using it. As
+   * ML2 does whenever it commits a binding attempt, successful or not (checked against Neutron
+   * Zed, whose answer to that very request still shows the MAC from before — the next read shows
+   * the new one; Neutrino answers with the MAC the port has). */
+  private async overrideMac(db: DB, port: Dict, profile: Dict): Promise<void> {
+    const device = profile.device_mac_address;
+    const mac = typeof device === 'string' && device !== '' ? device : await this.deps.newMac(db, port.network_id as string);
+    await db
+      .updateTable('ports')
+      .set({ mac_address: mac })
+      .where('id', '=', port.id as string)
+      .execute();
   }
 }
 
