@@ -12,7 +12,6 @@ import { deletePoliciesOf, grantToAll } from '../rbac/access.js';
 import { BaseService, type Dict } from '../service.js';
 import type { AddressScopeService } from './address-scopes.js';
 import type { NetworkService } from './networks.js';
-import type { SubnetService } from './subnets.js';
 
 const set = (v: unknown) => v !== UNSET && v !== undefined;
 
@@ -21,7 +20,8 @@ export class SubnetPoolService extends BaseService {
   protected notFoundLabel = 'Subnet pool';
   scopes!: AddressScopeService;
   networks!: NetworkService;
-  subnets!: SubnetService;
+  /** The subnets service, seen only as onboarding needs it (subnets.ts imports this file). */
+  subnets!: { joinPool(db: DB, ids: string[], poolId: string): Promise<void> };
 
   protected override readonly rbacType = 'subnetpool' as const;
 
