@@ -38,6 +38,7 @@ export function createMl2(cfg: Config, deps: Ml2Deps): Ml2Plugin {
       agentsOnHost: (db, host) => deps.agents.getAgents({ host }, db) as never,
       networkOf: async (db, _ctx, port) =>
         (await deps.store.getRows(db, deps.networks.def, [port.network_id as string]))[0] ?? {},
+      anyOf: (values) => deps.store.anyOf(values),
     }),
   );
   const plugin = new Ml2Plugin({ ...deps, manager, l2pop });
