@@ -13,6 +13,7 @@ import { AGENT_TYPE_OVS, OvsBackend, type OvsBackendOptions } from '../agents/op
 import { TUNNEL_TYPES } from '../agents/openvswitch/names.js';
 import { type Config, ConfigError, opt } from '../config/load.js';
 import { openTransport, stderrLogger, type Transport } from '../rpc/index.js';
+import type { InProcessAgentName } from './agent-names.js';
 
 const AGENT_TYPE_LINUXBRIDGE = 'Linux bridge agent';
 
@@ -337,26 +338,28 @@ export async function runOvsAgent(cfg: Config): Promise<void> {
 }
 
 /** The agents `all-in-one --agents` can run in the server's process, by name (the L3 agent joins
- * this table when it is built). */
-export const IN_PROCESS_AGENTS: Record<string, (cfg: Config, transport: Transport, log: (msg: string) => void) => RunnableAgent> =
-  {
-    linuxbridge: (cfg, transport, log) =>
-      new L2Agent(
-        transport,
-        new LinuxBridgeBackend({ ...linuxbridgeBackendOptions(cfg), log }),
-        l2AgentOptions(cfg, 'neutrino-linuxbridge-agent', log),
-      ),
-    openvswitch: (cfg, transport, log) =>
-      new L2Agent(
-        transport,
-        new OvsBackend({ ...ovsBackendOptions(cfg), log }),
-        l2AgentOptions(cfg, 'neutrino-openvswitch-agent', log, AGENT_TYPE_OVS),
-      ),
-    dhcp: (cfg, transport, log) => new DhcpAgent(transport, { ...dhcpAgentOptions(cfg), log }),
-  };
+ * this table when it is built; a new name goes into agent-names.ts too). */
+export const IN_PROCESS_AGENTS: Record<
+  InProcessAgentName,
+  (cfg: Config, transport: Transport, log: (msg: string) => void) => RunnableAgent
+> = {
+  linuxbridge: (cfg, transport, log) =>
+    new L2Agent(
+      transport,
+      new LinuxBridgeBackend({ ...linuxbridgeBackendOptions(cfg), log }),
+      l2AgentOptions(cfg, 'neutrino-linuxbridge-agent', log),
+    ),
+  openvswitch: (cfg, transport, log) =>
+    new L2Agent(
+      transport,
+      new OvsBackend({ ...ovsBackendOptions(cfg), log }),
+      l2AgentOptions(cfg, 'neutrino-openvswitch-agent', log, AGENT_TYPE_OVS),
+    ),
+  dhcp: (cfg, transport, log) => new DhcpAgent(transport, { ...dhcpAgentOptions(cfg), log }),
+};
 
 /** `--agents a,b`: the names, checked (and their options, so a bad one stops startup at once). */
-export function inProcessAgents(cfg: Config, list: string | undefined): string[] {
+export function inProcessAgents(cfg: Config, list: string | undefined): InProcessAgentName[] {
   const names = (list ?? '')
     .split(',')
     .map((n) => n.trim())
@@ -372,5 +375,5 @@ export function inProcessAgents(cfg: Config, list: string | undefined): string[]
   if (names.includes('linuxbridge')) linuxbridgeBackendOptions(cfg);
   if (names.includes('openvswitch')) ovsBackendOptions(cfg);
   if (names.includes('dhcp')) dhcpAgentOptions(cfg);
-  return [...new Set(names)];
+  return [...new Set(names)] as InProcessAgentName[];
 }
