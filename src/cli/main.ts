@@ -202,6 +202,15 @@ export async function main(argv: string[]): Promise<void> {
   ).action(async (flags: CommonFlags) => {
     await (await agentCli()).runDhcpAgent(configFrom(flags));
   });
+  withAgentFlags(
+    agent
+      .command('l3')
+      .description(
+        'the L3 agent (legacy routers): for each router scheduled to this host, a qrouter- namespace with its interfaces (qr-) and gateway (qg-), routes, SNAT and floating IPs in nftables (root)',
+      ),
+  ).action(async (flags: CommonFlags) => {
+    await (await agentCli()).runL3Agent(configFrom(flags));
+  });
 
   const vif = program
     .command('vif')

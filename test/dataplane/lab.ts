@@ -11,12 +11,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROVIDER_BRIDGE } from '../../src/lab/ovs.js';
 import { type L2Kind, type LabHost, LabTopology } from '../../src/lab/topology.js';
-import { execRunner } from '../../src/system/index.js';
+import { addNetns, addVeth, execRunner, Ip, linkSet } from '../../src/system/index.js';
 import { freePort, type RunResult, run, ServerProcess } from '../fixtures/process.js';
 import { runTag, until } from './root.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin/neutrino.js');
+/** The underlay namespace's bridge that every host's eth1 is on (src/lab/topology.ts). */
+const PROVIDER_BRIDGE_UNDERLAY = 'provider';
 const RABBIT = join(ROOT, 'scripts/rabbitmq.sh');
 
 export const rabbitSkip: string | false =
@@ -32,6 +34,8 @@ export interface LabStartOptions {
   dhcp?: boolean;
   /** More [DEFAULT] options of the server (e.g. `agent_down_time = 3`). */
   serverDefaults?: string;
+  /** An L3 agent process on each of the first `l3` hosts. */
+  l3?: number;
 }
 
 export class DataplaneLab {
@@ -42,6 +46,7 @@ export class DataplaneLab {
   private server?: ServerProcess;
   readonly agents = new Map<string, ServerProcess>();
   readonly dhcpAgents = new Map<string, ServerProcess>();
+  readonly l3Agents = new Map<string, ServerProcess>();
   private brokerStarted = false;
 
   private constructor(readonly tag: string) {
@@ -79,11 +84,14 @@ export class DataplaneLab {
       });
       for (const h of lab.hosts) lab.startAgent(h);
       if (o.dhcp) for (const h of lab.hosts) lab.startDhcpAgent(h);
+      const l3 = lab.hosts.slice(0, o.l3 ?? 0);
+      for (const h of l3) lab.startL3Agent(h);
       await until('every agent alive', async () => {
         const agents = (await lab.api('GET', 'agents')).body.agents as Json[];
-        const alive = (h: LabHost, dhcp: boolean) =>
-          agents.some((a) => a.host === h.name && a.alive && (a.agent_type === 'DHCP agent') === dhcp);
-        return lab.hosts.every((h) => alive(h, false) && (!o.dhcp || alive(h, true)));
+        const alive = (h: LabHost, type: string) => agents.some((a) => a.host === h.name && a.alive && a.agent_type === type);
+        const l2 = (h: LabHost) =>
+          agents.some((a) => a.host === h.name && a.alive && /Linux bridge|Open vSwitch/.test(a.agent_type));
+        return lab.hosts.every((h) => l2(h) && (!o.dhcp || alive(h, 'DHCP agent')) && (!l3.includes(h) || alive(h, 'L3 agent')));
       });
       return lab;
     } catch (err) {
@@ -139,6 +147,35 @@ export class DataplaneLab {
     const agent = ServerProcess.spawn(['node', BIN, 'agent', 'dhcp', '--config-file', conf]);
     this.dhcpAgents.set(h.name, agent);
     return agent;
+  }
+
+  /** Starts (or starts again) the L3 agent of `host`: its namespaces prefixed with the host's. */
+  startL3Agent(h: LabHost): ServerProcess {
+    const conf = join(this.dir, `l3-${h.name}.conf`);
+    writeFileSync(
+      conf,
+      `${this.common()}host = ${h.name}\nsend_arp_for_ha = 1\n` +
+        (h.l2 === 'openvswitch' ? 'interface_driver = openvswitch\n' : '') +
+        `[agent]\nreport_interval = 1\nhost_namespace = ${h.netns}\n` +
+        (h.l2 === 'openvswitch' ? `[ovs]\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` : ''),
+    );
+    const agent = ServerProcess.spawn(['node', BIN, 'agent', 'l3', '--config-file', conf]);
+    this.l3Agents.set(h.name, agent);
+    return agent;
+  }
+
+  /** The world beyond a router's gateway: a namespace `<prefix>-outside` on the lab's provider
+   * network (where a flat external network on physnet1 lies), holding `cidr` (e.g. the external
+   * subnet's gateway address) on its eth0. Removed with the lab. */
+  async addOutside(cidr: string): Promise<string> {
+    const ns = `${this.topology.prefix}-outside`;
+    await addNetns(ns);
+    await new Ip({ netns: this.topology.underlay }).batch(
+      [addVeth('outside', 'eth0', { peerNetns: ns }), linkSet('outside', { master: PROVIDER_BRIDGE_UNDERLAY, up: true })],
+      { force: false },
+    );
+    await new Ip({ netns: ns }).batch([['addr', 'add', cidr, 'dev', 'eth0'], linkSet('eth0', { up: true })], { force: false });
+    return ns;
   }
 
   async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
@@ -197,13 +234,19 @@ export class DataplaneLab {
   }
 
   agentLogs(): string {
-    return [...this.agents, ...[...this.dhcpAgents].map(([h, a]) => [`${h} (DHCP)`, a] as const)]
+    return [
+      ...this.agents,
+      ...[...this.dhcpAgents].map(([h, a]) => [`${h} (DHCP)`, a] as const),
+      ...[...this.l3Agents].map(([h, a]) => [`${h} (L3)`, a] as const),
+    ]
       .map(([h, a]) => `--- agent ${h}:\n${a.log}`)
       .join('\n');
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.agents.values(), ...this.dhcpAgents.values()].map((a) => a.stop()));
+    await Promise.allSettled(
+      [...this.agents.values(), ...this.dhcpAgents.values(), ...this.l3Agents.values()].map((a) => a.stop()),
+    );
     await this.server?.stop().catch(() => undefined);
     if (this.brokerStarted) await run('bash', [RABBIT, 'stop', join(this.dir, 'broker')], { timeoutMs: 60_000 });
     await this.topology.destroy();

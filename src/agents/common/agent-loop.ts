@@ -7,8 +7,30 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentState } from '../../rpc/contract.js';
 import type { ServerRpcClient } from '../../rpc/index.js';
 
+/** Runs `fn` on every item, at most `limit` at once; the first failure is thrown after all ended. */
+export async function each<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const errors: unknown[] = [];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      try {
+        await fn(item);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (errors.length) throw errors[0];
+}
+
 export class StateReporter {
   registered = false;
+  private markRegistered!: () => void;
+  /** Settles once the server has accepted the first report. */
+  readonly registration = new Promise<void>((resolve) => {
+    this.markRegistered = resolve;
+  });
   private stopped = false;
   private readonly stopping = new AbortController();
   private loop?: Promise<void>;
@@ -34,6 +56,7 @@ export class StateReporter {
         if (!this.registered) {
           const status = await this.client.reportState(this.state(true));
           this.registered = true;
+          this.markRegistered();
           delay = 1000;
           this.o.log?.(`registered with the server: ${status}`);
         } else await this.client.castReportState(this.state(false));
