@@ -14,6 +14,7 @@ import { AGENT_TYPE_OVS, OvsBackend, type OvsBackendOptions } from '../agents/op
 import { TUNNEL_TYPES } from '../agents/openvswitch/names.js';
 import { type Config, ConfigError, opt } from '../config/load.js';
 import { openTransport, stderrLogger, type Transport } from '../rpc/index.js';
+import type { InProcessAgentName } from './agent-names.js';
 
 const AGENT_TYPE_LINUXBRIDGE = 'Linux bridge agent';
 
@@ -358,27 +359,30 @@ export async function runOvsAgent(cfg: Config): Promise<void> {
   await runL2Agent(cfg, 'neutrino-openvswitch-agent', (log) => new OvsBackend({ ...options, log }), AGENT_TYPE_OVS);
 }
 
-/** The agents `all-in-one --agents` can run in the server's process, by name. */
-export const IN_PROCESS_AGENTS: Record<string, (cfg: Config, transport: Transport, log: (msg: string) => void) => RunnableAgent> =
-  {
-    linuxbridge: (cfg, transport, log) =>
-      new L2Agent(
-        transport,
-        new LinuxBridgeBackend({ ...linuxbridgeBackendOptions(cfg), log }),
-        l2AgentOptions(cfg, 'neutrino-linuxbridge-agent', log),
-      ),
-    openvswitch: (cfg, transport, log) =>
-      new L2Agent(
-        transport,
-        new OvsBackend({ ...ovsBackendOptions(cfg), log }),
-        l2AgentOptions(cfg, 'neutrino-openvswitch-agent', log, AGENT_TYPE_OVS),
-      ),
-    dhcp: (cfg, transport, log) => new DhcpAgent(transport, { ...dhcpAgentOptions(cfg), log }),
-    l3: (cfg, transport, log) => new L3Agent(transport, { ...l3AgentOptions(cfg), log }),
-  };
+/** The agents `all-in-one --agents` can run in the server's process, by name (a new one is named
+ * in agent-names.ts too). */
+export const IN_PROCESS_AGENTS: Record<
+  InProcessAgentName,
+  (cfg: Config, transport: Transport, log: (msg: string) => void) => RunnableAgent
+> = {
+  linuxbridge: (cfg, transport, log) =>
+    new L2Agent(
+      transport,
+      new LinuxBridgeBackend({ ...linuxbridgeBackendOptions(cfg), log }),
+      l2AgentOptions(cfg, 'neutrino-linuxbridge-agent', log),
+    ),
+  openvswitch: (cfg, transport, log) =>
+    new L2Agent(
+      transport,
+      new OvsBackend({ ...ovsBackendOptions(cfg), log }),
+      l2AgentOptions(cfg, 'neutrino-openvswitch-agent', log, AGENT_TYPE_OVS),
+    ),
+  dhcp: (cfg, transport, log) => new DhcpAgent(transport, { ...dhcpAgentOptions(cfg), log }),
+  l3: (cfg, transport, log) => new L3Agent(transport, { ...l3AgentOptions(cfg), log }),
+};
 
 /** `--agents a,b`: the names, checked (and their options, so a bad one stops startup at once). */
-export function inProcessAgents(cfg: Config, list: string | undefined): string[] {
+export function inProcessAgents(cfg: Config, list: string | undefined): InProcessAgentName[] {
   const names = (list ?? '')
     .split(',')
     .map((n) => n.trim())
@@ -395,5 +399,5 @@ export function inProcessAgents(cfg: Config, list: string | undefined): string[]
   if (names.includes('openvswitch')) ovsBackendOptions(cfg);
   if (names.includes('dhcp')) dhcpAgentOptions(cfg);
   if (names.includes('l3')) l3AgentOptions(cfg);
-  return [...new Set(names)];
+  return [...new Set(names)] as InProcessAgentName[];
 }

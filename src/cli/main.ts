@@ -1,30 +1,28 @@
 // The `neutrino` command: server, all-in-one, agent, db upgrade. With `[DEFAULT] api_workers = N > 1`
 // the server runs as a supervising primary and N worker processes sharing the port (node:cluster);
 // each worker runs this same command line and takes the worker branch of `serve`.
+//
+// A process loads only what its command runs (dynamic imports below): an agent loads no API, the
+// workers' primary neither API nor agents, the server no agent unless --agents names one. The API
+// alone is ~15 MiB of a process's resident memory, the database drivers ~20 MiB, the agents ~15 MiB.
 
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
-import pino from 'pino';
-import { apiWorkers, buildNeutrino, databaseUrl, NOT_UP_TO_DATE, openConfiguredDatabase } from '../app.js';
 import { type Config, ConfigError, loadConfig, opt } from '../config/load.js';
-import { DatabaseUrlError } from '../db/connection.js';
-import { isUpToDate, upgrade } from '../db/migrations.js';
 import type { Registry } from '../resources/registry.js';
 import { redactUrl } from '../rpc/amqp/url.js';
 import { VERSION } from '../version.js';
-import {
-  IN_PROCESS_AGENTS,
-  inProcessAgents,
-  runDhcpAgent,
-  runL3Agent,
-  runLinuxBridgeAgent,
-  runNoopAgent,
-  runOvsAgent,
-} from './agent.js';
-import { registerLabCommands } from './lab.js';
+import { IN_PROCESS_AGENT_NAMES, type InProcessAgentName } from './agent-names.js';
 import { prettyStream } from './pretty-log.js';
-import { plugVif, unplugVif, VifError } from './vif.js';
 import { superviseWorkers } from './workers.js';
+
+const agentCli = () => import('./agent.js');
+const vifCli = () => import('./vif.js');
+const migrations = () => import('../db/migrations.js');
+const configuredDb = () => import('../db/configured.js');
+
+/** Commands that run for long (the lab's commands load agents and the API: not theirs to carry). */
+const LONG_RUNNING = ['server', 'all-in-one', 'agent'];
 
 interface CommonFlags {
   configFile: string[];
@@ -73,7 +71,8 @@ function configFrom(flags: CommonFlags, presets: Array<[string, string, unknown]
   return loadConfig(flags.configFile, overrides, presets);
 }
 
-async function serve(cfg: Config, migrate: boolean, agents: string[] = []): Promise<void> {
+async function serve(cfg: Config, migrate: boolean, agents: InProcessAgentName[] = []): Promise<void> {
+  const { apiWorkers, databaseUrl, NOT_UP_TO_DATE, openConfiguredDatabase } = await configuredDb();
   const workers = apiWorkers(cfg);
   if (agents.length && workers > 1) {
     throw new ConfigError(`--agents runs agents in the server's process: it needs api_workers = 1 (not ${workers})`);
@@ -81,6 +80,7 @@ async function serve(cfg: Config, migrate: boolean, agents: string[] = []): Prom
   if (workers > 1 && cluster.isPrimary) {
     // The primary prepares the database once, then only supervises the workers.
     const database = await openConfiguredDatabase(cfg);
+    const { isUpToDate, upgrade } = await migrations();
     try {
       if (migrate) await upgrade(database.db);
       else if (!(await isUpToDate(database.db))) throw new ConfigError(NOT_UP_TO_DATE);
@@ -92,6 +92,8 @@ async function serve(cfg: Config, migrate: boolean, agents: string[] = []): Prom
   }
   // A terminal gets lines for the eye; anything else pino's JSON, on an asynchronous stdout: lines
   // written while a write is in flight go out together, one system call for many access-log lines.
+  const [{ default: pino }, { buildNeutrino }] = await Promise.all([import('pino'), import('../app.js')]);
+  const inProcess = agents.length ? (await agentCli()).IN_PROCESS_AGENTS : undefined;
   const json = process.stdout.isTTY ? undefined : pino.destination({ dest: 1, sync: false });
   const stream = json ?? prettyStream();
   const logger = { level: opt.bool(cfg, 'DEFAULT', 'debug') ? 'debug' : 'info', stream };
@@ -100,11 +102,13 @@ async function serve(cfg: Config, migrate: boolean, agents: string[] = []): Prom
   const host = opt.str(cfg, 'DEFAULT', 'bind_host');
   const port = opt.int(cfg, 'DEFAULT', 'bind_port');
   await neutrino.app.listen({ host, port });
-  neutrino.app.log.info(startupLine(cfg, `http://${host.includes(':') ? `[${host}]` : host}:${port}`, neutrino.registry));
+  neutrino.app.log.info(
+    startupLine(cfg, databaseUrl(cfg), `http://${host.includes(':') ? `[${host}]` : host}:${port}`, neutrino.registry),
+  );
   // This host's agents, on the server's own bus (in-process unless transport_url says otherwise).
-  const running = agents.map((name) => {
+  const running = (inProcess ? agents : []).map((name) => {
     const log = (msg: string) => neutrino.app.log.info(`${name} agent: ${msg}`);
-    return IN_PROCESS_AGENTS[name](cfg, neutrino.transport, log);
+    return (inProcess as NonNullable<typeof inProcess>)[name](cfg, neutrino.transport, log);
   });
   for (const a of running) await a.start();
   if (agents.length) neutrino.app.log.info(`agents running in this process: ${agents.join(', ')}`);
@@ -121,8 +125,8 @@ async function serve(cfg: Config, migrate: boolean, agents: string[] = []): Prom
 }
 
 /** What a server states when it starts: where it listens, its database, its bus, its auth, its extensions. */
-function startupLine(cfg: Config, url: string, registry: Registry): string {
-  const db = databaseUrl(cfg).replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+function startupLine(cfg: Config, dbUrl: string, url: string, registry: Registry): string {
+  const db = dbUrl.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
   const transport = opt.strOrNull(cfg, 'DEFAULT', 'transport_url');
   const bus = transport ? `RabbitMQ ${redactUrl(transport)}` : 'in-process (agents in this process only)';
   const extensions = registry.extensions.map((e) => e.alias);
@@ -151,12 +155,12 @@ export async function main(argv: string[]): Promise<void> {
       )
       .option(
         '--agents <list>',
-        `agents to run in this process on the server's bus, comma-separated: ${Object.keys(IN_PROCESS_AGENTS).join(', ')}`,
+        `agents to run in this process on the server's bus, comma-separated: ${IN_PROCESS_AGENT_NAMES.join(', ')}`,
       ),
   ).action(async (flags: CommonFlags & { agents?: string }) => {
     const home = process.env.NEUTRINO_HOME ?? `${process.env.HOME ?? '/tmp'}/.neutrino`;
     const cfg = configFrom(flags, [['DEFAULT', 'state_path', home]]);
-    await serve(cfg, true, inProcessAgents(cfg, flags.agents));
+    await serve(cfg, true, flags.agents ? (await agentCli()).inProcessAgents(cfg, flags.agents) : []);
   });
 
   const agent = program
@@ -169,7 +173,7 @@ export async function main(argv: string[]): Promise<void> {
         'an L2 agent that speaks the whole agent protocol (registers, heartbeats, reports devices) but touches no kernel state',
       ),
   ).action(async (flags: CommonFlags) => {
-    await runNoopAgent(configFrom(flags));
+    await (await agentCli()).runNoopAgent(configFrom(flags));
   });
   withAgentFlags(
     agent
@@ -178,7 +182,7 @@ export async function main(argv: string[]): Promise<void> {
         'the Linux bridge agent: a bridge per network, VXLAN with l2population FDB entries, taps, port security in nftables (root)',
       ),
   ).action(async (flags: CommonFlags) => {
-    await runLinuxBridgeAgent(configFrom(flags));
+    await (await agentCli()).runLinuxBridgeAgent(configFrom(flags));
   });
   withAgentFlags(
     agent
@@ -187,7 +191,7 @@ export async function main(argv: string[]): Promise<void> {
         'the Open vSwitch agent: br-int with a local VLAN per network, br-tun (VXLAN/GRE/Geneve tunnels, l2population, ARP responder), physical bridges, security groups as the native OVS firewall, flows in OpenFlow bundles; OVSDB spoken natively',
       ),
   ).action(async (flags: CommonFlags) => {
-    await runOvsAgent(configFrom(flags));
+    await (await agentCli()).runOvsAgent(configFrom(flags));
   });
   withAgentFlags(
     agent
@@ -196,7 +200,7 @@ export async function main(argv: string[]): Promise<void> {
         'the DHCP agent: for each network scheduled to this host, a qdhcp- namespace with the DHCP port and one dnsmasq serving its ports’ fixed addresses, routes, DNS and options (root)',
       ),
   ).action(async (flags: CommonFlags) => {
-    await runDhcpAgent(configFrom(flags));
+    await (await agentCli()).runDhcpAgent(configFrom(flags));
   });
   withAgentFlags(
     agent
@@ -205,7 +209,7 @@ export async function main(argv: string[]): Promise<void> {
         'the L3 agent (legacy routers): for each router scheduled to this host, a qrouter- namespace with its interfaces (qr-) and gateway (qg-), routes, SNAT and floating IPs in nftables (root)',
       ),
   ).action(async (flags: CommonFlags) => {
-    await runL3Agent(configFrom(flags));
+    await (await agentCli()).runL3Agent(configFrom(flags));
   });
 
   const vif = program
@@ -245,15 +249,15 @@ export async function main(argv: string[]): Promise<void> {
     .option('--timeout <seconds>', 'how long to wait for ACTIVE (0: do not wait)', '60')
     .option('--device-id <id>', 'device_id when the port has none (default: a new UUID)')
     .action(async (port: string, f: VifFlags) => {
-      console.log(JSON.stringify(await plugVif(port, vifOptions(f))));
+      console.log(JSON.stringify(await (await vifCli()).plugVif(port, vifOptions(f))));
     });
   vifFlags(vif.command('unplug <port>').description('delete the tap and unbind the port'))
     .option('--keep-binding', 'leave the binding in place')
     .action(async (port: string, f: VifFlags) => {
-      await unplugVif(port, vifOptions({ ...f, timeout: '0' }));
+      await (await vifCli()).unplugVif(port, vifOptions({ ...f, timeout: '0' }));
     });
 
-  registerLabCommands(program);
+  if (!LONG_RUNNING.includes(argv[2])) (await import('./lab.js')).registerLabCommands(program);
 
   withCommonFlags(
     program
@@ -264,6 +268,7 @@ export async function main(argv: string[]): Promise<void> {
     // The document depends on the configuration, not on the data: a throw-away database and bus.
     cfg.database.connection = 'sqlite://';
     cfg.DEFAULT.transport_url = null;
+    const { buildNeutrino } = await import('../app.js');
     const neutrino = await buildNeutrino(cfg, { migrate: true });
     // `neutrino openapi | head` closes the pipe early: not an error.
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -280,9 +285,9 @@ export async function main(argv: string[]): Promise<void> {
   const db = program.command('db').description('database maintenance');
   withCommonFlags(db.command('upgrade').description('apply pending schema migrations')).action(async (flags: CommonFlags) => {
     const cfg = configFrom(flags);
-    const database = await openConfiguredDatabase(cfg);
+    const database = await (await configuredDb()).openConfiguredDatabase(cfg);
     try {
-      const applied = await upgrade(database.db);
+      const applied = await (await migrations()).upgrade(database.db);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
     } finally {
       await database.close();
@@ -292,11 +297,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DatabaseUrlError) {
+    if (err instanceof ConfigError || err instanceof (await import('../db/connection.js')).DatabaseUrlError) {
       console.error(`neutrino: configuration error: ${err.message}`);
       process.exit(2);
     }
-    if (err instanceof VifError) {
+    if (err instanceof (await vifCli()).VifError) {
       console.error(`neutrino: ${err.message}`);
       process.exit(1);
     }

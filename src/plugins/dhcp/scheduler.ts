@@ -144,10 +144,22 @@ export class DhcpAgentScheduler {
     return rows.map((r) => r.network_id as string);
   }
 
+  /** A look outside the transaction: most calls (every port create) find no DHCP agent up, or the
+   * network already served by dhcp_agents_per_network agents, and need neither the transaction
+   * nor its lock. Anything it lets through is decided again inside the transaction. */
+  private async mayNeedAgents(networkId: string, candidateHosts?: string[]): Promise<boolean> {
+    const up = await this.deps.agents.getAgents({ agent_type: AGENT_TYPE_DHCP, admin_state_up: true }, this.db);
+    if (!up.some((a) => !candidateHosts || candidateHosts.includes(a.host))) return false;
+    if (candidateHosts) return true;
+    const bound = await this.db.selectFrom(BINDINGS_TABLE).select('dhcp_agent_id').where('network_id', '=', networkId).execute();
+    return bound.length < this.settings.agentsPerNetwork;
+  }
+
   /** Schedules a network to more agents if it has fewer than dhcp_agents_per_network; returns the
    * agents it was added to (and tells them). Nothing without network_auto_schedule. */
   async scheduleNetwork(networkId: string, candidateHosts?: string[]): Promise<Agent[]> {
     if (!this.settings.autoSchedule) return [];
+    if (!(await this.mayNeedAgents(networkId, candidateHosts))) return [];
     let added: Agent[];
     try {
       added = await transaction(

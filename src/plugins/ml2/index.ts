@@ -39,6 +39,7 @@ export function createMl2(cfg: Config, deps: Ml2Deps): Ml2Plugin {
       networkOf: async (db, _ctx, port) =>
         (await deps.store.getRows(db, deps.networks.def, [port.network_id as string]))[0] ?? {},
       newMac: (db, networkId) => deps.ports.newMac(db, networkId),
+      anyOf: (values) => deps.store.anyOf(values),
     }),
   );
   const plugin = new Ml2Plugin({ ...deps, manager, l2pop });

@@ -3,8 +3,9 @@
 // transaction; the outcome (bound to a segment by a driver, or binding_failed with the reasons)
 // is stored with its binding level, and a bound port waits on its L2 agent (provisioning blocks).
 // A binding attempt for a direct-physical port also sets the port's MAC (port-mac-override).
+import type { RawBuilder } from 'kysely';
 import type { DB } from '../../db/connection.js';
-import { type EB, inSlices } from '../../db/store.js';
+import type { EB } from '../../db/store.js';
 import { UNSET } from '../../resources/types.js';
 import type { Context } from '../context.js';
 import type { PortExtension } from '../core/ports.js';
@@ -32,6 +33,8 @@ export interface BindingDeps {
   agentsOnHost(db: DB, host: string): Promise<AgentView[]>;
   networkOf(db: DB, ctx: Context, port: Dict): Promise<Dict>;
   newMac(db: DB, networkId: string): Promise<string>;
+  /** The store's `IN (…)` right-hand side as one bound parameter (Store.anyOf). */
+  anyOf(values: string[]): RawBuilder<string>;
 }
 
 /** A direct-physical port takes the MAC of the physical device it is bound to (port-mac-override). */
@@ -100,9 +103,9 @@ export class PortBindingExtension implements PortExtension {
   private async load(db: DB, portIds: string[]): Promise<Map<string, Stored>> {
     const out = new Map<string, Stored>();
     if (portIds.length === 0) return out;
-    const rows = await inSlices(portIds, (ids) =>
-      db.selectFrom(BINDINGS_TABLE).selectAll().where('port_id', 'in', ids).execute(),
-    );
+    // One bound parameter whatever the count: a list's 1,000 ids are neither compiled into the
+    // SQL one by one nor make a new statement per count.
+    const rows = await db.selectFrom(BINDINGS_TABLE).selectAll().where('port_id', 'in', this.deps.anyOf(portIds)).execute();
     for (const r of rows) {
       out.set(r.port_id as string, {
         host: r.host as string,
@@ -120,7 +123,7 @@ export class PortBindingExtension implements PortExtension {
     const ids = ports.map((p) => p.id as string);
     const bindings = await this.load(db, ids);
     // Unbound ports too may wait, for the DHCP agent.
-    const blocks = await blocksOf(db, ids);
+    const blocks = await blocksOf(db, ids, this.deps.anyOf);
     for (const p of ports) {
       const b = bindings.get(p.id as string) ?? DEFAULTS;
       p[HOST] = b.host;

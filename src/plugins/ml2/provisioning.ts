@@ -2,8 +2,8 @@
 // it (its L2 agent; the DHCP agent serving its network) has said it is done. Each entity's block is a row;
 // completing removes it, and whoever removes the last one turns the port ACTIVE, so two agents
 // finishing at once cannot leave it stuck.
+import type { RawBuilder } from 'kysely';
 import type { DB } from '../../db/connection.js';
-import { inSlices } from '../../db/store.js';
 
 export const BLOCKS_TABLE = 'provisioningblocks';
 export const ENTITY_L2 = 'L2';
@@ -29,12 +29,20 @@ export async function isBlocked(db: DB, portId: string): Promise<boolean> {
   return (await db.selectFrom(BLOCKS_TABLE).select('entity').where('port_id', '=', portId).executeTakeFirst()) !== undefined;
 }
 
-export async function blocksOf(db: DB, portIds: string[]): Promise<Map<string, string[]>> {
+/** The blocks of `portIds`, with `anyOf` the store's one-parameter `IN (…)` (Store.anyOf). */
+export async function blocksOf(
+  db: DB,
+  portIds: string[],
+  anyOf: (values: string[]) => RawBuilder<string>,
+): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (portIds.length === 0) return out;
-  const rows = await inSlices(portIds, (ids) =>
-    db.selectFrom(BLOCKS_TABLE).select(['port_id', 'entity']).where('port_id', 'in', ids).orderBy('entity').execute(),
-  );
+  const rows = await db
+    .selectFrom(BLOCKS_TABLE)
+    .select(['port_id', 'entity'])
+    .where('port_id', 'in', anyOf(portIds))
+    .orderBy('entity')
+    .execute();
   for (const r of rows) out.set(r.port_id as string, [...(out.get(r.port_id as string) ?? []), r.entity as string]);
   return out;
 }
