@@ -1,6 +1,13 @@
 // The L3 agent's latencies, on a lab of one simulated Linux bridge host with an L2 and an L3 agent
 // process (test/dataplane/lab.ts: a private RabbitMQ, `neutrino all-in-one`), a flat external
-// network and an "outside" namespace on it (needs root, rabbitmq-server, nft, arping):
+// network and an "outside" namespace on it (needs root, rabbitmq-server, nft, arping, iperf3):
+//  - routed throughput: iperf3 from the VM to a server in outside, through the router's SNAT (VM
+//    tap → tenant bridge → qr- → nft SNAT → qg- → external bridge → provider bridge → outside),
+//    against the same path built by hand (bench/netpath.ts: veths and Linux bridges in namespaces of
+//    this run, a router namespace with forwarding and one nft SNAT rule), --iperf-rounds interleaved
+//    rounds of --iperf-seconds each, medians and their ratio (target ≥ 90 %). Outside has no route
+//    to either VM's subnet, so an answered connection is a translated one. Run before any floating
+//    IP exists, so the VM leaves by the router's gateway address;
 //  - floating IP association → reachable from outside: a VM's port gets one of --samples floating IPs
 //    after the other (the previous one disassociated first), until outside opens a TCP connection to
 //    the new address and the VM echoes it;
@@ -9,11 +16,12 @@
 //    after writing the NAT table), then one more, on the VM, until outside reaches it.
 // Figures, not pass/fail; the machine's load average is printed with them.
 //
-//   sudo npx tsx bench/l3.ts [--samples 20] [--fips 100]
+//   sudo npx tsx bench/l3.ts [--samples 20] [--fips 100] [--iperf-seconds 5] [--iperf-rounds 3]
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { DataplaneLab } from '../test/dataplane/lab.js';
 import { VmTcp } from '../test/dataplane/tcp.js';
+import { HandMade, iperfRounds } from './netpath.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, dflt: string): string => {
@@ -25,6 +33,8 @@ type Json = Record<string, any>;
 
 const SAMPLES = Number(flag('--samples', '20'));
 const FIPS = Number(flag('--fips', '100'));
+const IPERF_SECONDS = Number(flag('--iperf-seconds', '5'));
+const IPERF_ROUNDS = Number(flag('--iperf-rounds', '3'));
 const PORT = 8080;
 
 const pct = (xs: number[], p: number) =>
@@ -58,6 +68,8 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/l3.ts needs root (network namespaces)');
   const lab = await DataplaneLab.start(1, 'linuxbridge', { l3: 1 });
   const helpers: VmTcp[] = [];
+  // Under the lab's prefix: the lab's stop() removes whatever remove() did not.
+  const handMade = new HandMade(`${lab.topology.prefix}-hm`);
   try {
     const api = async (method: string, path: string, body?: unknown) => {
       const r = await lab.api(method, path, body);
@@ -92,6 +104,36 @@ async function main(): Promise<void> {
     });
     await lab.plug(port.id, lab.hosts[0], 'vm');
     helpers.push(await VmTcp.start(lab.topology.vmNetns('vm'), [PORT]));
+
+    // 0. routed throughput through SNAT, Neutrino's path and the hand-made one, with the same MTUs.
+    const gateway = (await api('GET', `routers/${router.id}`)).router.external_gateway_info.external_fixed_ips[0].ip_address;
+    await until('the VM reaching outside through the router', () => lab.ping('vm', '203.0.113.1'));
+    const [hmVm, hmOutside, hmServer] = await handMade.routed(Number(network.mtu), Number(ext.mtu));
+    const [neutrino, byHand] = await iperfRounds(
+      [
+        [outsideNs, lab.topology.vmNetns('vm'), '203.0.113.1'],
+        [hmOutside, hmVm, hmServer],
+      ],
+      IPERF_ROUNDS,
+      IPERF_SECONDS,
+    );
+    await handMade.remove();
+    const routed = {
+      neutrino_mbit: Math.round(pct(neutrino, 50)),
+      by_hand_mbit: Math.round(pct(byHand, 50)),
+      ratio_pct: Math.round((1000 * pct(neutrino, 50)) / pct(byHand, 50)) / 10,
+      neutrino_each: neutrino.map(Math.round),
+      by_hand_each: byHand.map(Math.round),
+      rounds: IPERF_ROUNDS,
+      seconds: IPERF_SECONDS,
+      mtu: { tenant: network.mtu, external: ext.mtu },
+    };
+    console.log(
+      `iperf3 VM → outside through SNAT to ${gateway} (median of ${IPERF_ROUNDS} interleaved rounds of ${IPERF_SECONDS} s, ` +
+        `MTU ${network.mtu}/${ext.mtu}): Neutrino ${routed.neutrino_mbit} Mbit/s ${JSON.stringify(routed.neutrino_each)}, ` +
+        `by hand ${routed.by_hand_mbit} Mbit/s ${JSON.stringify(routed.by_hand_each)}: ${routed.ratio_pct} % ` +
+        `(target ≥ 90 %: ${routed.ratio_pct >= 90 ? 'met' : 'missed'})   (load ${load()})`,
+    );
 
     // 1. association → reachable from outside.
     const fips: Json[] = [];
@@ -140,6 +182,7 @@ async function main(): Promise<void> {
     );
     console.log(
       JSON.stringify({
+        routed_throughput: routed,
         fip_association_to_reachable: stats(toReach),
         many_fips: { fips: FIPS, created_s: created / 1000, all_active_s: applied / 1000, one_more_ms: oneMore },
         loadavg: loadavg(),
@@ -147,6 +190,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.allSettled(helpers.map((t) => t.stop()));
+    await handMade.remove();
     await lab.stop();
   }
 }

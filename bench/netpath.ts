@@ -1,6 +1,6 @@
-// bench/wiring.ts's helpers for throughput and loss: iperf3 between two namespaces, the same paths built
+// The benches' helpers for throughput and loss: iperf3 between two namespaces, the same paths built
 // by hand (a bridge on one host; vxlan devices with static FDB entries across two hosts on the lab's
-// underlay) and a continuous ping. Everything runs inside the caller's namespaces; processes are ended
+// underlay; a VM routed to an outside namespace through a router namespace's SNAT) and a continuous ping. Everything runs inside the caller's namespaces; processes are ended
 // by their PID.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { execRunner } from '../src/system/index.js';
@@ -43,6 +43,16 @@ export async function iperf(server: string, client: string, address: string, sec
   } finally {
     end(srv);
   }
+}
+
+/** iperf3 on each of `paths` ([server namespace, client namespace, server address]) once a round,
+ * interleaved for `rounds` rounds of `seconds` each, so a change in the machine's load hits them
+ * alike; Mbit/s per path and round. */
+export async function iperfRounds(paths: Array<[string, string, string]>, rounds: number, seconds: number): Promise<number[][]> {
+  const mbit: number[][] = paths.map(() => []);
+  for (let k = 0; k < rounds; k++)
+    for (const [i, [server, client, address]] of paths.entries()) mbit[i].push(await iperf(server, client, address, seconds));
+  return mbit;
 }
 
 function end(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
@@ -121,6 +131,56 @@ export class HandMade {
       await sh(['bridge', '-n', hosts[i], 'fdb', 'append', macs[other], 'dev', 'vx', 'dst', ips[other]]);
     }
     return [vms[0], vms[1], '10.99.1.2'];
+  }
+
+  /** bench/l3.ts's path, the lab's host's device kinds: a VM on a veth to a tenant bridge (MTU
+   * `tenantMtu`) in a host namespace, a router namespace (forwarding on, one nft SNAT rule to its
+   * gateway address) on a veth to that bridge and on another to an external bridge, the host's
+   * uplink veth from that bridge to a provider bridge in a wire namespace, and an outside namespace
+   * on a veth to it holding 203.0.113.1 (external MTU `externalMtu`). The tenant bridge carries no
+   * vxlan device: a one-host path never crosses it. Returns [VM, outside, outside's address]. */
+  async routed(tenantMtu: number, externalMtu: number): Promise<[string, string, string]> {
+    const host = await this.netns('rh');
+    const wire = await this.netns('rw');
+    const router = await this.netns('rr');
+    const outside = await this.netns('ro');
+    for (const br of ['brt', 'bre']) {
+      await ipn(host, 'link', 'add', br, 'type', 'bridge');
+      await ipn(host, 'link', 'set', br, 'addrgenmode', 'none', 'up');
+    }
+    await ipn(wire, 'link', 'add', 'provider', 'type', 'bridge');
+    await ipn(wire, 'link', 'set', 'provider', 'addrgenmode', 'none', 'up');
+    const vm = `${this.prefix}-rv`;
+    this.made.push(vm);
+    await vmOn(host, 'brt', vm, 'tapvm', '10.97.0.10/24', tenantMtu);
+    await ipn(vm, 'route', 'add', 'default', 'via', '10.97.0.1');
+    // The router's legs: veths whose host ends sit on the bridges, as the interface driver makes them.
+    for (const [dev, br, mtu, cidr] of [
+      ['qr', 'brt', tenantMtu, '10.97.0.1/24'],
+      ['qg', 'bre', externalMtu, '203.0.113.50/24'],
+    ] as const) {
+      await ipn(host, 'link', 'add', `tap${dev}`, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', dev, 'netns', router);
+      await ipn(host, 'link', 'set', `tap${dev}`, 'master', br, 'up');
+      await ipn(router, 'link', 'set', dev, 'mtu', String(mtu), 'up');
+      await ipn(router, 'addr', 'add', cidr, 'dev', dev);
+    }
+    await ipn(router, 'link', 'set', 'lo', 'up');
+    await ipn(router, 'route', 'add', 'default', 'via', '203.0.113.1');
+    await sh(['ip', 'netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    const nft = (...args: string[]) => sh(['ip', 'netns', 'exec', router, 'nft', ...args]);
+    await nft('add', 'table', 'ip', 'hm');
+    await nft('add', 'chain', 'ip', 'hm', 'post', '{ type nat hook postrouting priority srcnat; }');
+    await nft('add', 'rule', 'ip', 'hm', 'post', 'oifname', '"qg"', 'snat', 'to', '203.0.113.50');
+    // The host's uplink on the provider bridge, and outside on it.
+    await ipn(wire, 'link', 'add', 'p1', 'mtu', String(externalMtu), 'type', 'veth', 'peer', 'name', 'eth1', 'netns', host);
+    await ipn(wire, 'link', 'set', 'p1', 'master', 'provider', 'up');
+    await ipn(host, 'link', 'set', 'eth1', 'master', 'bre', 'up');
+    await ipn(wire, 'link', 'add', 'po', 'mtu', String(externalMtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outside);
+    await ipn(wire, 'link', 'set', 'po', 'master', 'provider', 'up');
+    await ipn(outside, 'link', 'set', 'eth0', 'up');
+    await ipn(outside, 'link', 'set', 'lo', 'up');
+    await ipn(outside, 'addr', 'add', '203.0.113.1/24', 'dev', 'eth0');
+    return [vm, outside, '203.0.113.1'];
   }
 
   async remove(): Promise<void> {
