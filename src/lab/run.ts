@@ -18,6 +18,7 @@ import { buildNeutrino } from '../app.js';
 import { dhcpAgentOptions } from '../cli/agent.js';
 import { loadConfig } from '../config/load.js';
 import { AGENT_TYPE_DHCP, openTransport, type Transport } from '../rpc/index.js';
+import { type LabOutside, setUpOutside } from './outside.js';
 import { PROVIDER_BRIDGE, stopLabOvs } from './ovs.js';
 import {
   type LabProcess,
@@ -47,6 +48,8 @@ export interface LabState {
   processes?: LabProcess[];
   /** The private broker's directory (RabbitMQ labs), stopped with scripts/rabbitmq.sh stop. */
   broker?: string;
+  /** The outside world and the public network (outside.ts). */
+  outside?: LabOutside;
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,15}$/;
@@ -199,6 +202,11 @@ export async function labUpProcesses({ name, hosts, port, l2, log = () => undefi
       },
       () => procs.map(exited).find((why) => why !== undefined),
     );
+    state.outside = await setUpOutside(topology, url);
+    writeState(state);
+    log(
+      `lab ${name}: external network public (${state.outside.network_id}) and namespace ${state.outside.netns} (${state.outside.address})`,
+    );
     return { state, stop };
   } catch (err) {
     await stop();
@@ -297,8 +305,10 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
         log: agentLog,
       });
     } else {
+      // physnet1 (the public network's) is the host's eth1, as in the agent processes' config.
+      const interfaceMappings = { physnet1: h.provider };
       const configurations = {
-        interface_mappings: {},
+        interface_mappings: interfaceMappings,
         bridge_mappings: {},
         tunnel_types: ['vxlan'],
         tunneling_ip: h.localIp,
@@ -309,7 +319,7 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
         localIp: h.localIp,
         enableVxlan: true,
         l2Population: true,
-        interfaceMappings: {},
+        interfaceMappings,
         bridgeMappings: {},
         enableSecurityGroup: true,
         configurations,
@@ -394,6 +404,7 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
       pid: process.pid,
       hosts: topology.hosts,
       transport: `in-process bus ${bus} (server and agents in this process)`,
+      outside: await setUpOutside(topology, url),
     };
     writeState(state);
     const restartAgent = async (host: string): Promise<LabAgent> => {

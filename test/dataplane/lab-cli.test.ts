@@ -1,7 +1,9 @@
 // `neutrino lab up|vm|exec|down` end to end: a two-host lab (separate processes on a private broker
 // when RabbitMQ is installed, else one process), two VMs on one network on different hosts get their
 // addresses by DHCP and ping each other, the lab's commands say what is wrong with a reused or unknown
-// VM name, and `down` leaves nothing.
+// VM name; the lab's outside world (a namespace holding 203.0.113.1 on the provider bridge) and its
+// external network `public` (flat on physnet1) are there and a VM on `public` reaches it; `down`
+// leaves nothing.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { destroyLab } from '../../src/lab/topology.js';
@@ -47,10 +49,42 @@ describe('neutrino lab', { skip: notRoot }, () => {
     const unknown = await neutrino(['exec', 'v9', '--', 'true']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no VM v9 \(its VMs: v1, v2\)/);
-    let ping = await neutrino(['exec', 'v1', '--', 'ping', '-c1', '-W2', '10.40.0.12']);
-    for (let i = 0; ping.code !== 0 && i < 20; i++)
-      ping = await neutrino(['exec', 'v1', '--', 'ping', '-c1', '-W1', '10.40.0.12']);
-    assert.equal(ping.code, 0, ping.stdout + ping.stderr + up.log);
+    const ping = async (vm: string, address: string) => {
+      let r = await neutrino(['exec', vm, '--', 'ping', '-c1', '-W2', address]);
+      for (let i = 0; r.code !== 0 && i < 20; i++) r = await neutrino(['exec', vm, '--', 'ping', '-c1', '-W1', address]);
+      assert.equal(r.code, 0, `${vm} → ${address}: ${r.stdout}${r.stderr}${up?.log}`);
+    };
+    await ping('v1', '10.40.0.12');
+
+    // The outside world: `lab exec outside` runs in its namespace, which holds the public gateway.
+    assert.match(
+      up.log,
+      new RegExp(`outside: namespace nl-${name}-outside on the public network, holding its gateway 203\\.0\\.113\\.1`),
+    );
+    const addr = await neutrino(['exec', 'outside', '--', 'ip', '-4', '-o', 'address', 'show', 'dev', 'eth0']);
+    assert.equal(addr.code, 0, addr.stderr);
+    assert.match(addr.stdout, / inet 203\.0\.113\.1\/24 /);
+    assert.ok((await listNetns()).includes(`nl-${name}-outside`));
+    const status = await neutrino(['status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /external network public \(\S+, flat on physnet1\), subnet public-subnet 203\.0\.113\.0\/24/);
+    assert.match(status.stdout, /VMs: v1, v2/);
+    const nets = (await (await fetch(`http://127.0.0.1:${port}/v2.0/networks?name=public`)).json()).networks;
+    assert.equal(nets.length, 1);
+    assert.equal(nets[0]['router:external'], true);
+    assert.equal(nets[0]['provider:network_type'], 'flat');
+    const subnets = (await (await fetch(`http://127.0.0.1:${port}/v2.0/subnets?name=public-subnet`)).json()).subnets;
+    assert.deepEqual(
+      subnets.map((x: Record<string, unknown>) => [x.cidr, x.gateway_ip, x.network_id]),
+      [['203.0.113.0/24', '203.0.113.1', nets[0].id]],
+    );
+    const named = await neutrino(['vm', 'outside', '--host', 'h1', '--network', 'blue']);
+    assert.equal(named.code, 1);
+    assert.match(named.stderr, /'outside' is the lab's outside world/);
+    // A VM on the public network reaches the outside over the hosts' provider bridge.
+    const p1 = await neutrino(['vm', 'p1', '--host', 'h2', '--network', 'public', '--ip', '203.0.113.20']);
+    assert.equal(p1.code, 0, p1.stderr + up.log);
+    await ping('p1', '203.0.113.1');
     const down = await neutrino(['down']);
     assert.equal(down.code, 0, down.stderr);
     assert.ok(up.exitStatus, 'the lab process has exited');
