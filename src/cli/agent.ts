@@ -7,6 +7,7 @@ import { type InterfaceDriver, OvsVethInterfaceDriver, VethInterfaceDriver } fro
 import { L2Agent, type L2AgentOptions, type L2Backend } from '../agents/common/l2-agent.js';
 import { DhcpAgent, type DhcpAgentOptions } from '../agents/dhcp/agent.js';
 import { FirewallDriverError, firewallKind } from '../agents/firewall/index.js';
+import { L3Agent, type L3AgentOptions } from '../agents/l3/agent.js';
 import { LinuxBridgeBackend, type LinuxBridgeBackendOptions } from '../agents/linuxbridge/backend.js';
 import { NoopBackend } from '../agents/noop/backend.js';
 import { AGENT_TYPE_OVS, OvsBackend, type OvsBackendOptions } from '../agents/openvswitch/backend.js';
@@ -184,6 +185,27 @@ export async function runDhcpAgent(cfg: Config): Promise<void> {
   await runAgent(cfg, 'neutrino-dhcp-agent', (transport, log) => new DhcpAgent(transport, { ...options, log }));
 }
 
+/** The L3 agent's settings from the configuration (Neutron's l3_agent.ini options). */
+export function l3AgentOptions(cfg: Config, log?: (msg: string) => void): L3AgentOptions {
+  return {
+    host: agentHost(cfg),
+    hostNamespace: hostNamespace(cfg),
+    driver: interfaceDriver(cfg),
+    reportIntervalSec: opt.int(cfg, 'agent', 'report_interval'),
+    periodicIntervalSec: opt.int(cfg, 'DEFAULT', 'periodic_interval'),
+    numSyncThreads: opt.int(cfg, 'DEFAULT', 'num_sync_threads'),
+    garpCount: opt.int(cfg, 'DEFAULT', 'send_arp_for_ha'),
+    availabilityZone: opt.str(cfg, 'agent', 'availability_zone'),
+    log,
+  };
+}
+
+/** Runs the L3 agent (a qrouter- namespace per router scheduled here: ports, routes, NAT) until SIGINT/SIGTERM. */
+export async function runL3Agent(cfg: Config): Promise<void> {
+  const options = l3AgentOptions(cfg);
+  await runAgent(cfg, 'neutrino-l3-agent', (transport, log) => new L3Agent(transport, { ...options, log }));
+}
+
 /** Runs the protocol-only agent until SIGINT/SIGTERM. */
 export async function runNoopAgent(cfg: Config): Promise<void> {
   await runL2Agent(cfg, 'neutrino-noop-agent', () => new NoopBackend(linuxbridgeConfigurations(cfg)));
@@ -336,8 +358,7 @@ export async function runOvsAgent(cfg: Config): Promise<void> {
   await runL2Agent(cfg, 'neutrino-openvswitch-agent', (log) => new OvsBackend({ ...options, log }), AGENT_TYPE_OVS);
 }
 
-/** The agents `all-in-one --agents` can run in the server's process, by name (the L3 agent joins
- * this table when it is built). */
+/** The agents `all-in-one --agents` can run in the server's process, by name. */
 export const IN_PROCESS_AGENTS: Record<string, (cfg: Config, transport: Transport, log: (msg: string) => void) => RunnableAgent> =
   {
     linuxbridge: (cfg, transport, log) =>
@@ -353,6 +374,7 @@ export const IN_PROCESS_AGENTS: Record<string, (cfg: Config, transport: Transpor
         l2AgentOptions(cfg, 'neutrino-openvswitch-agent', log, AGENT_TYPE_OVS),
       ),
     dhcp: (cfg, transport, log) => new DhcpAgent(transport, { ...dhcpAgentOptions(cfg), log }),
+    l3: (cfg, transport, log) => new L3Agent(transport, { ...l3AgentOptions(cfg), log }),
   };
 
 /** `--agents a,b`: the names, checked (and their options, so a bad one stops startup at once). */
@@ -372,5 +394,6 @@ export function inProcessAgents(cfg: Config, list: string | undefined): string[]
   if (names.includes('linuxbridge')) linuxbridgeBackendOptions(cfg);
   if (names.includes('openvswitch')) ovsBackendOptions(cfg);
   if (names.includes('dhcp')) dhcpAgentOptions(cfg);
+  if (names.includes('l3')) l3AgentOptions(cfg);
   return [...new Set(names)];
 }

@@ -12,7 +12,15 @@ import { isUpToDate, upgrade } from '../db/migrations.js';
 import type { Registry } from '../resources/registry.js';
 import { redactUrl } from '../rpc/amqp/url.js';
 import { VERSION } from '../version.js';
-import { IN_PROCESS_AGENTS, inProcessAgents, runDhcpAgent, runLinuxBridgeAgent, runNoopAgent, runOvsAgent } from './agent.js';
+import {
+  IN_PROCESS_AGENTS,
+  inProcessAgents,
+  runDhcpAgent,
+  runL3Agent,
+  runLinuxBridgeAgent,
+  runNoopAgent,
+  runOvsAgent,
+} from './agent.js';
 import { registerLabCommands } from './lab.js';
 import { prettyStream } from './pretty-log.js';
 import { plugVif, unplugVif, VifError } from './vif.js';
@@ -189,6 +197,15 @@ export async function main(argv: string[]): Promise<void> {
       ),
   ).action(async (flags: CommonFlags) => {
     await runDhcpAgent(configFrom(flags));
+  });
+  withAgentFlags(
+    agent
+      .command('l3')
+      .description(
+        'the L3 agent (legacy routers): for each router scheduled to this host, a qrouter- namespace with its interfaces (qr-) and gateway (qg-), routes, SNAT and floating IPs in nftables (root)',
+      ),
+  ).action(async (flags: CommonFlags) => {
+    await runL3Agent(configFrom(flags));
   });
 
   const vif = program

@@ -113,6 +113,17 @@ export const OPTIONS: Record<string, Record<string, OptionDef>> = {
     enable_metadata_network: bool(false, { ignored: true }),
     num_sync_threads: int(4, { min: 1, help: 'How many networks the DHCP agent configures at once' }),
     resync_interval: int(5, { min: 1, help: 'Seconds between full reconciliations of the DHCP agent with the server' }),
+    // The L3 agent (src/agents/l3), Neutron's l3_agent.ini options.
+    agent_mode: str('legacy', {
+      choices: ['legacy'],
+      help: 'The L3 agent serves every router as a legacy one (the DVR modes are not built)',
+    }),
+    periodic_interval: int(40, { min: 1, help: "Seconds between the L3 agent's full syncs of its routers with the server" }),
+    send_arp_for_ha: int(3, {
+      min: 0,
+      max: 100,
+      help: 'Gratuitous ARPs the L3 agent sends for each new gateway or floating address (0: none)',
+    }),
   },
   database: {
     connection: str(null, { help: 'SQLAlchemy-style URL: sqlite:////abs/path or postgresql://user:pass@host:port/db' }),

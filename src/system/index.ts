@@ -1,5 +1,6 @@
 // Typed, safe wrappers around the OS tools the agents use (DESIGN.md principle 4). Imports nothing
 // of ours.
+export * from './arping.js';
 export * from './bridge.js';
 export * from './conntrack.js';
 export * from './dnsmasq.js';

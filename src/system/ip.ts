@@ -34,6 +34,15 @@ export interface LinkAddrs {
   addr_info: AddrInfo[];
 }
 
+/** One entry of `ip -j route show` (the fields we read). */
+export interface Route {
+  /** 'default' or a CIDR (a host route without its /32 or /128). */
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+}
+
 export const isUp = (l: Link): boolean => l.flags.includes('UP');
 export const kindOf = (l: Link): string | undefined => l.linkinfo?.info_kind;
 
@@ -83,6 +92,11 @@ export class Ip extends NetnsTool {
 
   addresses(dev?: string): Promise<LinkAddrs[]> {
     return this.json<LinkAddrs[]>(['addr', 'show', ...(dev ? ['dev', v.device(dev)] : [])]);
+  }
+
+  /** The routes of `proto static` (those agents add, unlike the kernel's connected ones), of one family. */
+  routes(family: 4 | 6, table = 'main'): Promise<Route[]> {
+    return this.json<Route[]>([`-${family}`, 'route', 'show', 'table', v.token(table), 'proto', 'static']);
   }
 
   /** Applies `commands` in one `ip -batch -`. With `force`, later lines still run after a failed
@@ -209,3 +223,30 @@ export const replaceDefaultRoute = (gateway: string, dev: string): Command => [
   'dev',
   v.device(dev),
 ];
+
+/** `route replace DEST [via GW] [dev DEV] proto static` (IPv6 by the destination's or gateway's form). */
+export function replaceRoute(dest: string, { via, dev }: { via?: string; dev?: string }): Command {
+  const six = dest.includes(':') || (dest === 'default' && !!via?.includes(':'));
+  return [
+    ...(six ? ['-6'] : []),
+    'route',
+    'replace',
+    dest === 'default' ? 'default' : v.cidr(dest),
+    ...(via ? ['via', v.ip(via)] : []),
+    ...(dev ? ['dev', v.device(dev)] : []),
+    'proto',
+    'static',
+  ];
+}
+
+/** `route del DEST [via GW]` (IPv6 as replaceRoute). */
+export function delRoute(dest: string, { via, six }: { via?: string; six?: boolean } = {}): Command {
+  const v6 = six ?? (dest.includes(':') || !!via?.includes(':'));
+  return [
+    ...(v6 ? ['-6'] : []),
+    'route',
+    'del',
+    dest === 'default' ? 'default' : v.cidr(dest),
+    ...(via ? ['via', v.ip(via)] : []),
+  ];
+}

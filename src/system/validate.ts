@@ -24,12 +24,21 @@ const DNS_NAME =
 /** A sysctl key (net.ipv6.conf.all.accept_ra). */
 const SYSCTL_KEY = /^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+/** A resource id (Neutron's ids are UUIDs); ids become parts of names (`qrouter-<id>`, `qr-<id[:11]>`). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A token of an `ip -batch`/`bridge -batch` line, or of an nft ruleset outside strings. */
 const TOKEN = /^[A-Za-z0-9_.:/,-]+$/;
 
 export function device(name: string): string {
   if (!DEVICE.test(name)) throw new InvalidValue('device name', name);
   return name;
+}
+
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
+export function uuid(value: string): string {
+  if (!isUuid(value)) throw new InvalidValue('resource id', value);
+  return value;
 }
 
 export function netns(name: string): string {

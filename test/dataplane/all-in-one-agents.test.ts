@@ -34,7 +34,7 @@ describe('all-in-one --agents', { skip: notRoot }, () => {
   it('refuses an unknown agent, naming the ones it has', async () => {
     const r = await run('node', [BIN, 'all-in-one', '--agents', 'linuxbridge,bogus', '--bind-port', '1'], { timeoutMs: 30_000 });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /unknown agent 'bogus' \(linuxbridge, openvswitch, dhcp\)/);
+    assert.match(r.stderr, /unknown agent 'bogus' \(linuxbridge, openvswitch, dhcp, l3\)/);
     const help = await run('node', [BIN, 'all-in-one', '--help'], { timeoutMs: 30_000 });
     assert.match(help.stdout, /--agents <list>/);
   });

@@ -32,6 +32,8 @@ export interface LabStartOptions {
   dhcp?: boolean;
   /** More [DEFAULT] options of the server (e.g. `agent_down_time = 3`). */
   serverDefaults?: string;
+  /** An L3 agent process on each of the first `l3` hosts. */
+  l3?: number;
 }
 
 export class DataplaneLab {
@@ -42,6 +44,7 @@ export class DataplaneLab {
   private server?: ServerProcess;
   readonly agents = new Map<string, ServerProcess>();
   readonly dhcpAgents = new Map<string, ServerProcess>();
+  readonly l3Agents = new Map<string, ServerProcess>();
   private brokerStarted = false;
 
   private constructor(readonly tag: string) {
@@ -79,11 +82,14 @@ export class DataplaneLab {
       });
       for (const h of lab.hosts) lab.startAgent(h);
       if (o.dhcp) for (const h of lab.hosts) lab.startDhcpAgent(h);
+      const l3 = lab.hosts.slice(0, o.l3 ?? 0);
+      for (const h of l3) lab.startL3Agent(h);
       await until('every agent alive', async () => {
         const agents = (await lab.api('GET', 'agents')).body.agents as Json[];
-        const alive = (h: LabHost, dhcp: boolean) =>
-          agents.some((a) => a.host === h.name && a.alive && (a.agent_type === 'DHCP agent') === dhcp);
-        return lab.hosts.every((h) => alive(h, false) && (!o.dhcp || alive(h, true)));
+        const alive = (h: LabHost, type: string) => agents.some((a) => a.host === h.name && a.alive && a.agent_type === type);
+        const l2 = (h: LabHost) =>
+          agents.some((a) => a.host === h.name && a.alive && /Linux bridge|Open vSwitch/.test(a.agent_type));
+        return lab.hosts.every((h) => l2(h) && (!o.dhcp || alive(h, 'DHCP agent')) && (!l3.includes(h) || alive(h, 'L3 agent')));
       });
       return lab;
     } catch (err) {
@@ -138,6 +144,21 @@ export class DataplaneLab {
     );
     const agent = ServerProcess.spawn(['node', BIN, 'agent', 'dhcp', '--config-file', conf]);
     this.dhcpAgents.set(h.name, agent);
+    return agent;
+  }
+
+  /** Starts (or starts again) the L3 agent of `host`: its namespaces prefixed with the host's. */
+  startL3Agent(h: LabHost): ServerProcess {
+    const conf = join(this.dir, `l3-${h.name}.conf`);
+    writeFileSync(
+      conf,
+      `${this.common()}host = ${h.name}\nsend_arp_for_ha = 1\n` +
+        (h.l2 === 'openvswitch' ? 'interface_driver = openvswitch\n' : '') +
+        `[agent]\nreport_interval = 1\nhost_namespace = ${h.netns}\n` +
+        (h.l2 === 'openvswitch' ? `[ovs]\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` : ''),
+    );
+    const agent = ServerProcess.spawn(['node', BIN, 'agent', 'l3', '--config-file', conf]);
+    this.l3Agents.set(h.name, agent);
     return agent;
   }
 
@@ -197,13 +218,19 @@ export class DataplaneLab {
   }
 
   agentLogs(): string {
-    return [...this.agents, ...[...this.dhcpAgents].map(([h, a]) => [`${h} (DHCP)`, a] as const)]
+    return [
+      ...this.agents,
+      ...[...this.dhcpAgents].map(([h, a]) => [`${h} (DHCP)`, a] as const),
+      ...[...this.l3Agents].map(([h, a]) => [`${h} (L3)`, a] as const),
+    ]
       .map(([h, a]) => `--- agent ${h}:\n${a.log}`)
       .join('\n');
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.agents.values(), ...this.dhcpAgents.values()].map((a) => a.stop()));
+    await Promise.allSettled(
+      [...this.agents.values(), ...this.dhcpAgents.values(), ...this.l3Agents.values()].map((a) => a.stop()),
+    );
     await this.server?.stop().catch(() => undefined);
     if (this.brokerStarted) await run('bash', [RABBIT, 'stop', join(this.dir, 'broker')], { timeoutMs: 60_000 });
     await this.topology.destroy();

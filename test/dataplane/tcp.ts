@@ -1,7 +1,8 @@
 // TCP inside a VM namespace for the firewall tests: one small Node process per VM (`ip netns exec
 // NS node`) that echoes lines on the ports it listens on, and on request tries a new connection or
 // keeps one open and probes it (an established connection that must survive, or be cut). Commands
-// and answers are JSON lines on its stdin/stdout; everything has a deadline.
+// and answers are JSON lines on its stdin/stdout; everything has a deadline. It remembers the
+// source address of every connection it accepted (what NAT made of the peer).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -10,10 +11,14 @@ const net = require('node:net');
 const rl = require('node:readline').createInterface({ input: process.stdin });
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 const sessions = new Map();
+const seen = [];
 const ports = JSON.parse(process.argv[1]);
 let listening = 0;
 for (const port of ports) {
-  net.createServer((s) => s.on('data', (d) => s.write(d)).on('error', () => {})).listen(port, '::', () => {
+  net.createServer((s) => {
+    seen.push(String(s.remoteAddress).replace(/^::ffff:/, ''));
+    s.on('data', (d) => s.write(d)).on('error', () => {});
+  }).listen(port, '::', () => {
     if (++listening === ports.length) out({ ready: true });
   });
 }
@@ -51,6 +56,8 @@ rl.on('line', async (line) => {
   } else if (c.op === 'probe') {
     const sock = sessions.get(c.session);
     out({ id: c.id, ok: sock ? await echo(sock, c.ms) : false });
+  } else if (c.op === 'seen') {
+    out({ id: c.id, ok: true, seen });
   } else if (c.op === 'close') {
     sessions.get(c.session)?.destroy();
     sessions.delete(c.session);
@@ -59,10 +66,15 @@ rl.on('line', async (line) => {
 });
 `;
 
+interface Answer {
+  ok?: boolean;
+  seen?: string[];
+}
+
 export class VmTcp {
   private readonly child: ChildProcess;
   private next = 0;
-  private readonly waiting = new Map<number, (ok: boolean) => void>();
+  private readonly waiting = new Map<number, (m: Answer) => void>();
   private readonly ready: Promise<void>;
 
   /** Starts the helper in `netns`, listening on `ports` (IPv4 and IPv6). */
@@ -74,12 +86,12 @@ export class VmTcp {
     this.ready = new Promise((ok, fail) => {
       const t = setTimeout(() => fail(new Error(`TCP helper in ${netns} did not start`)), 15_000);
       lines.on('line', (line) => {
-        const m = JSON.parse(line) as { ready?: boolean; id?: number; ok?: boolean };
+        const m = JSON.parse(line) as Answer & { ready?: boolean; id?: number };
         if (m.ready) {
           clearTimeout(t);
           ok();
         } else if (m.id !== undefined) {
-          this.waiting.get(m.id)?.(Boolean(m.ok));
+          this.waiting.get(m.id)?.(m);
           this.waiting.delete(m.id);
         }
       });
@@ -92,12 +104,21 @@ export class VmTcp {
     return t;
   }
 
-  private send(c: Record<string, unknown>): Promise<boolean> {
+  private ask(c: Record<string, unknown>): Promise<Answer> {
     const id = this.next++;
     return new Promise((ok) => {
       this.waiting.set(id, ok);
       this.child.stdin?.write(`${JSON.stringify({ ...c, id })}\n`);
     });
+  }
+
+  private async send(c: Record<string, unknown>): Promise<boolean> {
+    return Boolean((await this.ask(c)).ok);
+  }
+
+  /** The source addresses of the connections accepted so far, oldest first. */
+  async seen(): Promise<string[]> {
+    return (await this.ask({ op: 'seen' })).seen ?? [];
   }
 
   /** A new connection to host:port that echoes a line within `ms`. */

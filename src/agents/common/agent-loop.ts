@@ -7,6 +7,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentState } from '../../rpc/contract.js';
 import type { ServerRpcClient } from '../../rpc/index.js';
 
+/** Runs `fn` on every item, at most `limit` at once; the first failure is thrown after all ended. */
+export async function each<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const errors: unknown[] = [];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      try {
+        await fn(item);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (errors.length) throw errors[0];
+}
+
 export class StateReporter {
   registered = false;
   private stopped = false;

@@ -13,7 +13,7 @@ import { readdirSync } from 'node:fs';
 import type { AgentState, DhcpNetwork, DhcpPayload } from '../../rpc/contract.js';
 import { AGENT_TYPE_DHCP, type Listener, listenDhcpAgent, ServerRpcClient, type Transport } from '../../rpc/index.js';
 import { ensureDir, listNetns, type Runner, untraversable } from '../../system/index.js';
-import { ReconcileLoop, StateReporter } from '../common/agent-loop.js';
+import { each, ReconcileLoop, StateReporter } from '../common/agent-loop.js';
 import { type InterfaceDriver, VethInterfaceDriver } from '../common/interface.js';
 import type { DhcpSettings } from './config.js';
 import { networkOfNamespace } from './names.js';
@@ -57,23 +57,6 @@ export interface DhcpAgentStats {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Runs `fn` on every item, at most `limit` at once; the first failure is thrown after all ended. */
-async function each<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  const errors: unknown[] = [];
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-      try {
-        await fn(item);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (errors.length) throw errors[0];
-}
 
 export class DhcpAgent {
   private readonly client: ServerRpcClient;

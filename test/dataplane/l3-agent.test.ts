@@ -1,0 +1,273 @@
+// The L3 agent on real namespaces and packets: a lab of two simulated Linux bridge hosts
+// (test/dataplane/lab.ts) on a private RabbitMQ, `neutrino all-in-one`, per host a `neutrino agent
+// linuxbridge`, and on the first host a `neutrino agent l3` (its routers' namespaces
+// `<host>-qrouter-<id>`, their taps wired by that host's L2 agent). The external network is flat on
+// the lab's provider network, where an "outside" namespace holds its subnet's gateway address
+// (203.0.113.1); VMs are namespaces plugged with `neutrino vif plug`, on both hosts. TCP helpers in
+// the VMs and in outside say which source address each accepted connection came from — what NAT
+// made of it. One setup serves every case, in order.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { addNetns, addVeth, execRunner, Ip, linkSet, listNetns, Nft } from '../../src/system/index.js';
+import { DataplaneLab, rabbitSkip } from './lab.js';
+import { notRoot, until } from './root.js';
+import { VmTcp } from './tcp.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely in tests
+type Json = Record<string, any>;
+
+const PORT = 8080;
+const OUTSIDE_IP = '203.0.113.1';
+
+describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: notRoot || rabbitSkip }, () => {
+  let lab: DataplaneLab;
+  let outsideNs = '';
+  let ext: Json;
+  let sg: Json;
+  const nets: Record<string, { network: Json; subnet: Json }> = {};
+  const vms: Record<string, { port: Json; ip: string; tcp: VmTcp }> = {};
+  let outside: VmTcp;
+  let r1: Json;
+  let gw1 = '';
+  const helpers: VmTcp[] = [];
+
+  const h1 = () => lab.hosts[0];
+  const qrouter = (id: string) => `${h1().netns}-qrouter-${id}`;
+  const inNs = (ns: string, args: string[]) => execRunner('ip', ['netns', 'exec', ns, ...args]);
+  const pingFrom = async (ns: string, address: string) => (await inNs(ns, ['ping', '-c1', '-W1', '-q', address])).code === 0;
+  const lastSeen = async (t: VmTcp) => (await t.seen()).at(-1);
+  const put = async (path: string, body: unknown) => {
+    const r = await lab.api('PUT', path, body);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body;
+  };
+  const logs = () => lab.agentLogs();
+
+  async function vm(name: string, hostIndex: number, net: string, fixedIp?: string): Promise<void> {
+    const port = await lab.create('port', {
+      network_id: nets[net].network.id,
+      device_owner: 'compute:nova',
+      device_id: randomUUID(),
+      security_groups: [sg.id],
+      ...(fixedIp ? { fixed_ips: [{ ip_address: fixedIp }] } : {}),
+    });
+    await lab.plug(port.id, lab.hosts[hostIndex], name);
+    const tcp = await VmTcp.start(lab.topology.vmNetns(name), [PORT]);
+    helpers.push(tcp);
+    vms[name] = { port, ip: port.fixed_ips[0].ip_address, tcp };
+  }
+
+  async function router(name: string, subnets: string[]): Promise<Json> {
+    const r = await lab.create('router', { name, external_gateway_info: { network_id: ext.id } });
+    for (const s of subnets) await put(`routers/${r.id}/add_router_interface`, { subnet_id: nets[s].subnet.id });
+    return r;
+  }
+
+  const gatewayOf = (r: Json) => r.external_gateway_info.external_fixed_ips[0].ip_address as string;
+
+  /** Whether `from` gets a new TCP connection to address:PORT echoed (within a second and a half). */
+  const reaches = (from: VmTcp, address: string) => from.tryConnect(address, PORT);
+
+  before(async () => {
+    lab = await DataplaneLab.start(2, 'linuxbridge', { l3: 1 });
+    // outside: a namespace on the provider network, holding the external subnet's gateway address.
+    outsideNs = `${lab.topology.prefix}-outside`;
+    await addNetns(outsideNs);
+    await new Ip({ netns: lab.topology.underlay }).batch(
+      [addVeth('outside', 'eth0', { peerNetns: outsideNs }), linkSet('outside', { master: 'provider', up: true })],
+      { force: false },
+    );
+    await new Ip({ netns: outsideNs }).batch(
+      [['addr', 'add', `${OUTSIDE_IP}/24`, 'dev', 'eth0'], linkSet('eth0', { up: true })],
+      {
+        force: false,
+      },
+    );
+    outside = await VmTcp.start(outsideNs, [PORT]);
+    helpers.push(outside);
+
+    ext = await lab.create('network', {
+      name: 'public',
+      'router:external': true,
+      'provider:network_type': 'flat',
+      'provider:physical_network': 'physnet1',
+    });
+    await lab.create('subnet', {
+      network_id: ext.id,
+      cidr: '203.0.113.0/24',
+      ip_version: 4,
+      gateway_ip: OUTSIDE_IP,
+      enable_dhcp: false,
+      allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.250' }],
+    });
+    sg = await lab.create('security_group', { name: 'open' });
+    for (const protocol of ['icmp', 'tcp']) {
+      await lab.create('security_group_rule', { security_group_id: sg.id, direction: 'ingress', protocol, ethertype: 'IPv4' });
+    }
+    nets.a = await lab.network('l3-a', '10.81.0.0/24');
+    nets.b = await lab.network('l3-b', '10.82.0.0/24');
+    r1 = await router('r1', ['a', 'b']);
+    gw1 = gatewayOf(r1);
+    await vm('a1', 0, 'a');
+    await vm('b1', 1, 'b');
+  });
+
+  after(async () => {
+    await Promise.allSettled(helpers.map((t) => t.stop()));
+    await lab?.stop();
+  });
+
+  it('two tenant networks joined by a router: VMs on two hosts ping across', async () => {
+    await until('a1 pings b1 through r1', () => pingFrom(lab.topology.vmNetns('a1'), vms.b1.ip), 45_000).catch((err) => {
+      throw new Error(`${err.message}\n${logs()}`);
+    });
+    assert.ok(await pingFrom(lab.topology.vmNetns('b1'), vms.a1.ip));
+    const ns = qrouter(r1.id);
+    assert.ok((await listNetns()).includes(ns));
+    const ip = new Ip({ netns: ns });
+    const devs = (await ip.links()).map((l) => l.ifname).sort();
+    const ports = (await lab.api('GET', `ports?device_id=${r1.id}`)).body.ports as Json[];
+    assert.deepEqual(
+      devs.filter((d) => d !== 'lo'),
+      ports.map((p) => `${p.device_owner === 'network:router_gateway' ? 'qg' : 'qr'}-${p.id.slice(0, 11)}`).sort(),
+    );
+    for (const p of ports) assert.equal(p.status, 'ACTIVE', `${p.device_owner} ${p.id}`);
+    assert.equal((await inNs(ns, ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim(), '1');
+    assert.match((await inNs(ns, ['ip', 'route', 'show', 'default'])).stdout, new RegExp(`default via ${OUTSIDE_IP} dev qg-`));
+  });
+
+  it('a VM reaches outside, which sees the router’s gateway address as its source', async () => {
+    assert.ok(await until('a1 reaches outside', () => reaches(vms.a1.tcp, OUTSIDE_IP), 20_000));
+    assert.equal(await lastSeen(outside), gw1);
+    assert.ok(await reaches(vms.b1.tcp, OUTSIDE_IP));
+    assert.equal(await lastSeen(outside), gw1);
+  });
+
+  let fip: Json;
+  it('a floating IP: outside reaches the VM by it (the VM sees outside’s own address) and the VM goes out as it; status ACTIVE', async () => {
+    fip = await lab.create('floatingip', { floating_network_id: ext.id, port_id: vms.a1.port.id });
+    const address = fip.floating_ip_address as string;
+    await until('outside reaches a1 by its floating IP', () => reaches(outside, address), 20_000);
+    assert.equal(await lastSeen(vms.a1.tcp), OUTSIDE_IP);
+    assert.ok(await pingFrom(outsideNs, address));
+    assert.ok(await reaches(vms.a1.tcp, OUTSIDE_IP));
+    assert.equal(await lastSeen(outside), address, 'the VM leaves as its floating IP');
+    await until(
+      'the floating IP ACTIVE',
+      async () => (await lab.api('GET', `floatingips/${fip.id}`)).body.floatingip.status === 'ACTIVE',
+    );
+    const qg = (await new Ip({ netns: qrouter(r1.id) }).addresses()).find((l) => l.ifname.startsWith('qg-'));
+    assert.ok(
+      qg?.addr_info.some((a) => a.local === address && a.prefixlen === 32),
+      'the floating address as /32 on qg-',
+    );
+  });
+
+  it('hairpin: a VM of the same router reaches the floating IP (through the router, as the gateway address)', async () => {
+    assert.ok(await reaches(vms.b1.tcp, fip.floating_ip_address));
+    assert.equal(await lastSeen(vms.a1.tcp), gw1);
+  });
+
+  it('disassociation cuts the floating IP (status DOWN); re-association restores it', async () => {
+    const address = fip.floating_ip_address as string;
+    await put(`floatingips/${fip.id}`, { floatingip: { port_id: null } });
+    await until('the floating IP unreachable', async () => !(await reaches(outside, address)), 20_000);
+    await until(
+      'the floating IP DOWN',
+      async () => (await lab.api('GET', `floatingips/${fip.id}`)).body.floatingip.status === 'DOWN',
+    );
+    assert.ok(await reaches(vms.a1.tcp, OUTSIDE_IP));
+    assert.equal(await lastSeen(outside), gw1, 'the VM is SNATed to the gateway address again');
+    await put(`floatingips/${fip.id}`, { floatingip: { port_id: vms.a1.port.id } });
+    await until('the floating IP reachable again', () => reaches(outside, address), 20_000);
+    assert.equal(await lastSeen(vms.a1.tcp), OUTSIDE_IP);
+  });
+
+  it('enable_snat=false: a VM without a floating IP goes out with its own address; true again restores SNAT', async () => {
+    await put(`routers/${r1.id}`, { router: { external_gateway_info: { network_id: ext.id, enable_snat: false } } });
+    // outside knows the way back to the tenant network (as an operator routing it would).
+    await new Ip({ netns: outsideNs }).batch([['route', 'add', '10.82.0.0/24', 'via', gw1]]);
+    try {
+      await until(
+        'b1 seen by its fixed address',
+        async () => (await reaches(vms.b1.tcp, OUTSIDE_IP)) && (await lastSeen(outside)) === vms.b1.ip,
+        20_000,
+      );
+      assert.ok(await reaches(outside, fip.floating_ip_address), 'floating IPs still work');
+    } finally {
+      await new Ip({ netns: outsideNs }).batch([['route', 'del', '10.82.0.0/24', 'via', gw1]]);
+      await put(`routers/${r1.id}`, { router: { external_gateway_info: { network_id: ext.id, enable_snat: true } } });
+    }
+    await until(
+      'b1 SNATed again',
+      async () => (await reaches(vms.b1.tcp, OUTSIDE_IP)) && (await lastSeen(outside)) === gw1,
+      20_000,
+    );
+  });
+
+  /** The NAT table's handle and the router's devices' ifindexes: what a rewrite would change. */
+  async function kernelIds(routerId: string): Promise<string> {
+    const ns = qrouter(routerId);
+    const handle = (await new Nft({ netns: ns }).tableHandles()).get('ip neutrino-l3');
+    const links = (await new Ip({ netns: ns }).links()).map((l) => `${l.ifname}:${l.ifindex}`).sort();
+    return JSON.stringify([handle, links]);
+  }
+
+  it('a change that is not NAT (an extra route) rewrites no NAT table and no device', async () => {
+    const before = await kernelIds(r1.id);
+    await put(`routers/${r1.id}`, { router: { routes: [{ destination: '172.31.0.0/16', nexthop: '10.81.0.250' }] } });
+    const ns = qrouter(r1.id);
+    await until('the extra route in the namespace', async () =>
+      (await inNs(ns, ['ip', 'route', 'show', '172.31.0.0/16'])).stdout.includes('via 10.81.0.250'),
+    );
+    assert.equal(await kernelIds(r1.id), before);
+    await put(`routers/${r1.id}`, { router: { routes: [] } });
+    await until('the extra route gone', async () => !(await inNs(ns, ['ip', 'route', 'show', '172.31.0.0/16'])).stdout.trim());
+    assert.equal(await kernelIds(r1.id), before);
+  });
+
+  it('the agent restarted: a TCP connection through SNAT survives; namespace, devices and NAT table are adopted, not rewritten', async () => {
+    assert.ok(await vms.b1.tcp.open('kept', OUTSIDE_IP, PORT), 'b1 connected out');
+    assert.equal(await lastSeen(outside), gw1);
+    const before = await kernelIds(r1.id);
+    const h = h1();
+    await lab.l3Agents.get(h.name)?.stop();
+    const restarted = lab.startL3Agent(h);
+    await until('the restarted agent’s first full sync', async () => restarted.log.includes('first full sync done'), 30_000);
+    assert.ok(await vms.b1.tcp.probe('kept'), 'the connection still echoes');
+    assert.equal(await kernelIds(r1.id), before, restarted.log);
+    assert.ok(await reaches(outside, fip.floating_ip_address));
+    await vms.b1.tcp.close('kept');
+  });
+
+  let r2: Json;
+  it('two routers with overlapping tenant CIDRs coexist, each SNATing its own VM to its own gateway address', async () => {
+    nets.c = await lab.network('l3-c', '10.81.0.0/24');
+    r2 = await router('r2', ['c']);
+    const gw2 = gatewayOf(r2);
+    await vm('c1', 1, 'c', vms.a1.ip);
+    assert.equal(vms.c1.ip, vms.a1.ip, 'the same address behind both routers');
+    await until('c1 reaches outside', () => reaches(vms.c1.tcp, OUTSIDE_IP), 30_000);
+    assert.equal(await lastSeen(outside), gw2);
+    await put(`floatingips/${fip.id}`, { floatingip: { port_id: null } });
+    await until(
+      'a1 SNATed to r1’s gateway',
+      async () => (await reaches(vms.a1.tcp, OUTSIDE_IP)) && (await lastSeen(outside)) === gw1,
+      20_000,
+    );
+    assert.ok(await reaches(vms.c1.tcp, OUTSIDE_IP));
+    assert.equal(await lastSeen(outside), gw2);
+  });
+
+  it('removing an interface cuts the network off; a deleted router’s namespace goes', async () => {
+    await put(`routers/${r1.id}/remove_router_interface`, { subnet_id: nets.b.subnet.id });
+    await until('a1 no longer pings b1', async () => !(await pingFrom(lab.topology.vmNetns('a1'), vms.b1.ip)), 20_000);
+    assert.ok(!(await reaches(vms.b1.tcp, OUTSIDE_IP)));
+    const links = (await new Ip({ netns: qrouter(r1.id) }).links()).filter((l) => l.ifname.startsWith('qr-'));
+    assert.equal(links.length, 1, 'one interface left');
+    await put(`routers/${r2.id}/remove_router_interface`, { subnet_id: nets.c.subnet.id });
+    assert.equal((await lab.api('DELETE', `routers/${r2.id}`)).status, 204);
+    await until('r2’s namespace gone', async () => !(await listNetns()).includes(qrouter(r2.id)), 20_000);
+  });
+});
