@@ -1,8 +1,9 @@
 // One VXLAN network spanning a Linux bridge host and an Open vSwitch host, built by the CLI as a user
 // would: `neutrino lab up --l2 h1=linuxbridge,h2=openvswitch`, a VM on each host (`lab vm`), ping
 // and TCP both ways (the kernel's VXLAN on one side, OVS's userspace tunnel on the other), the
-// README's `ovs-ofctl dump-flows` on the OVS host's bridge, and `lab down` leaving no namespace and
-// no OVS daemon behind.
+// README's `ovs-ofctl dump-flows` on the OVS host's bridge, a router on the OVS host's L3 agent taking
+// both VMs to the lab's outside world and letting outside in by a floating IP, and `lab down` leaving
+// no namespace and no OVS daemon behind.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,8 +79,10 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
     };
     assert.deepEqual(agents.agents.map((a) => `${a.host}:${a.agent_type}`).sort(), [
       'h1:DHCP agent',
+      'h1:L3 agent',
       'h1:Linux bridge agent',
       'h2:DHCP agent',
+      'h2:L3 agent',
       'h2:Open vSwitch agent',
     ]);
 
@@ -88,14 +91,13 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
     const v2 = await lab(['vm', 'v2', '--host', 'h2', '--network', 'mix', '--ip', '10.41.0.12']);
     assert.equal(v2.code, 0, v2.stderr + up.log);
     assert.equal(JSON.parse(v2.stdout).status, 'ACTIVE');
-    for (const [vm, address] of [
-      ['v1', '10.41.0.12'],
-      ['v2', '10.41.0.11'],
-    ]) {
-      let ping = await lab(['exec', vm, '--', 'ping', '-c1', '-W2', address]);
-      for (let i = 0; ping.code !== 0 && i < 20; i++) ping = await lab(['exec', vm, '--', 'ping', '-c1', '-W1', address]);
-      assert.equal(ping.code, 0, `${vm} → ${address}: ${ping.stdout}${ping.stderr}${up.log}`);
-    }
+    const ping = async (vm: string, address: string) => {
+      let r = await lab(['exec', vm, '--', 'ping', '-c1', '-W2', address]);
+      for (let i = 0; r.code !== 0 && i < 20; i++) r = await lab(['exec', vm, '--', 'ping', '-c1', '-W1', address]);
+      assert.equal(r.code, 0, `${vm} → ${address}: ${r.stdout}${r.stderr}${up?.log}`);
+    };
+    await ping('v1', '10.41.0.12');
+    await ping('v2', '10.41.0.11');
     const ns = (vm: string) => `nl-${name}-vm-${vm}`;
     assert.equal(await tcp(ns('v1'), ns('v2'), '10.41.0.12'), 2e6, 'TCP Linux bridge host → OVS host');
     assert.equal(await tcp(ns('v2'), ns('v1'), '10.41.0.11'), 2e6, 'TCP OVS host → Linux bridge host');
@@ -112,6 +114,42 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
     ]);
     assert.equal(dump.code, 0, dump.stderr);
     assert.match(dump.stdout, /dl_vlan=\d+ actions=pop_vlan,set_field:0x[0-9a-f]+->tun_id,output:\d+/);
+
+    // A router on the OVS host's L3 agent (its qr-/qg- ports in br-int) to the lab's public network:
+    // both VMs reach outside, and outside the OVS host's VM by a floating IP.
+    const api = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`http://127.0.0.1:${port}/v2.0/${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await r.text();
+      assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+      // biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely in tests
+      return (text ? JSON.parse(text) : {}) as Record<string, any>;
+    };
+    const publicId = (await api('GET', 'networks?name=public')).networks[0].id as string;
+    const router = (await api('POST', 'routers', { router: { name: 'r1', external_gateway_info: { network_id: publicId } } }))
+      .router;
+    const subnet = (await api('GET', 'subnets?cidr=10.41.0.0/24')).subnets[0];
+    await api('PUT', `routers/${router.id}/add_router_interface`, { subnet_id: subnet.id });
+    const l3 = (await api('GET', 'agents?agent_type=L3%20agent')).agents as Array<{ id: string; host: string }>;
+    const ovsL3 = l3.find((a) => a.host === 'h2')!;
+    for (const a of (await api('GET', `routers/${router.id}/l3-agents`)).agents as Array<{ id: string }>) {
+      if (a.id !== ovsL3.id) await api('DELETE', `agents/${a.id}/l3-routers/${router.id}`);
+    }
+    if (!((await api('GET', `agents/${ovsL3.id}/l3-routers`)).routers as Array<{ id: string }>).some((r) => r.id === router.id))
+      await api('POST', `agents/${ovsL3.id}/l3-routers`, { router_id: router.id });
+    await ping('v1', '203.0.113.1');
+    await ping('v2', '203.0.113.1');
+    const v2Port = (await api('GET', 'ports?name=v2')).ports[0];
+    await api('POST', 'security-group-rules', {
+      security_group_rule: { security_group_id: v2Port.security_groups[0], direction: 'ingress', protocol: 'icmp' },
+    });
+    const fip = (await api('POST', 'floatingips', { floatingip: { floating_network_id: publicId, port_id: v2Port.id } }))
+      .floatingip;
+    await ping('outside', fip.floating_ip_address);
+    assert.ok((await listNetns()).includes(`nl-${name}-h2-qrouter-${router.id}`), "the router's namespace on the OVS host");
 
     const pidfiles = ['ovsdb.pid', 'vswitchd.pid'].map((f) => join(labDir(name), 'ovs-h2', f));
     const pids = pidfiles.map((f) => Number(readFileSync(f, 'utf8')));
