@@ -11,6 +11,8 @@ export interface FlowFilter {
   /** Original source / destination: an address or a CIDR. */
   src?: string;
   dst?: string;
+  /** Reply destination (an address): the entries NATed to it on their way out. */
+  replyDst?: string;
 }
 
 /** The netmask of a prefix length, in the address's family. */
@@ -38,7 +40,7 @@ export class Conntrack {
 
   /** Deletes the entries matching `f`; returns how many went. */
   async delete(f: FlowFilter): Promise<number> {
-    const addr = f.src ?? f.dst;
+    const addr = f.src ?? f.dst ?? f.replyDst;
     if (!addr) throw new v.InvalidValue('conntrack filter without an address', f);
     const v4 = isIPv4(addr.split('/')[0]);
     const args = ['-D', '-f', v4 ? 'ipv4' : 'ipv6'];
@@ -52,6 +54,10 @@ export class Conntrack {
       if (isIPv4(ip) !== v4) throw new v.InvalidValue('conntrack filter of mixed families', f);
       args.push(flag, ip);
       if (len !== undefined && Number(len) !== (v4 ? 32 : 128)) args.push(maskFlag, mask(Number(len), v4));
+    }
+    if (f.replyDst !== undefined) {
+      if (isIPv4(v.ip(f.replyDst)) !== v4) throw new v.InvalidValue('conntrack filter of mixed families', f);
+      args.push('-q', f.replyDst);
     }
     const [file, argv] = inNetns(this.netns, 'conntrack', args);
     const r = await this.run(file, argv);

@@ -1,8 +1,8 @@
-// `neutrino all-in-one --agents linuxbridge,dhcp`: the server and this host's agents in one
+// `neutrino all-in-one --agents linuxbridge,dhcp,l3`: the server and this host's agents in one
 // process on the in-process bus. The "host" is a namespace of this run ([linux_bridge] namespace
 // and [agent] host_namespace), so nothing touches the machine's own network: a network with a
 // subnet gets its DHCP port wired by the Linux bridge agent (ACTIVE) and a dnsmasq in
-// `<host ns>-qdhcp-<network>`.
+// `<host ns>-qdhcp-<network>`, and a router its `<host ns>-qrouter-<router>` with the interface.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +39,7 @@ describe('all-in-one --agents', { skip: notRoot }, () => {
     assert.match(help.stdout, /--agents <list>/);
   });
 
-  it('runs the Linux bridge and DHCP agents in the server’s process: a subnet gets its DHCP server', async () => {
+  it('runs the Linux bridge, DHCP and L3 agents in the server’s process: a subnet gets its DHCP server, a router its namespace', async () => {
     await addNetns(hostNs);
     // The host's tunnel endpoint, on its loopback (no traffic leaves this run's namespaces).
     await new Ip({ netns: hostNs }).batch([['addr', 'add', '192.0.2.99/32', 'dev', 'lo']]);
@@ -53,7 +53,7 @@ describe('all-in-one --agents', { skip: notRoot }, () => {
         `[linux_bridge]\nnamespace = ${hostNs}\n[vxlan]\nlocal_ip = 192.0.2.99\nl2_population = true\n` +
         '[ml2]\nmechanism_drivers = linuxbridge,l2population\n',
     );
-    server = await ServerProcess.start(['node', BIN, 'all-in-one', '--config-file', conf, '--agents', 'linuxbridge,dhcp'], {
+    server = await ServerProcess.start(['node', BIN, 'all-in-one', '--config-file', conf, '--agents', 'linuxbridge,dhcp,l3'], {
       url,
       env: { ...process.env, NEUTRINO_HOME: dir },
     });
@@ -67,7 +67,7 @@ describe('all-in-one --agents', { skip: notRoot }, () => {
     };
     await until('both agents alive', async () => {
       const agents = (await api('GET', 'agents')).agents as Json[];
-      return ['Linux bridge agent', 'DHCP agent'].every((t) => agents.some((a) => a.agent_type === t && a.alive));
+      return ['Linux bridge agent', 'DHCP agent', 'L3 agent'].every((t) => agents.some((a) => a.agent_type === t && a.alive));
     });
     const net = (await api('POST', 'networks', { network: { name: 'aio' } })).network;
     await api('POST', 'subnets', { subnet: { network_id: net.id, cidr: '10.90.0.0/24', ip_version: 4 } });
@@ -86,5 +86,19 @@ describe('all-in-one --agents', { skip: notRoot }, () => {
       async () => (await listNetns()).includes(qdhcp) && (await netnsPids(qdhcp)).some((p) => cmdlineOf(p)?.[0] === 'dnsmasq'),
       30_000,
     );
+    const router = (await api('POST', 'routers', { router: { name: 'aio' } })).router;
+    const sub = ((await api('GET', `subnets?network_id=${net.id}`)).subnets as Json[])[0];
+    await api('PUT', `routers/${router.id}/add_router_interface`, { subnet_id: sub.id });
+    const qrouter = `${hostNs}-qrouter-${router.id}`;
+    const iface = await until(
+      'the router interface ACTIVE in its namespace',
+      async () => {
+        const [p] = (await api('GET', `ports?device_id=${router.id}`)).ports as Json[];
+        return p?.status === 'ACTIVE' && (await listNetns()).includes(qrouter) ? p : undefined;
+      },
+      30_000,
+    );
+    const addrs = await new Ip({ netns: qrouter }).addresses(`qr-${iface.id.slice(0, 11)}`);
+    assert.ok(addrs[0]?.addr_info.some((a) => a.local === sub.gateway_ip));
   });
 });

@@ -1,7 +1,8 @@
-// The L3 agent on real namespaces and packets: a lab of two simulated Linux bridge hosts
-// (test/dataplane/lab.ts) on a private RabbitMQ, `neutrino all-in-one`, per host a `neutrino agent
-// linuxbridge`, and on the first host a `neutrino agent l3` (its routers' namespaces
-// `<host>-qrouter-<id>`, their taps wired by that host's L2 agent). The external network is flat on
+// The L3 agent on real namespaces and packets: a lab of two simulated hosts (test/dataplane/lab.ts)
+// on a private RabbitMQ, `neutrino all-in-one`, an Open vSwitch host and a Linux bridge host, each
+// with its L2 agent and a `neutrino agent l3` process (routers' namespaces `<host>-qrouter-<id>`,
+// their devices plugged by the host's interface driver and wired by its L2 agent; the two routers
+// land on different hosts, so both drivers are at work). The external network is flat on
 // the lab's provider network, where an "outside" namespace holds its subnet's gateway address
 // (203.0.113.1); VMs are namespaces plugged with `neutrino vif plug`, on both hosts. TCP helpers in
 // the VMs and in outside say which source address each accepted connection came from — what NAT
@@ -9,7 +10,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { addNetns, addVeth, execRunner, Ip, linkSet, listNetns, Nft } from '../../src/system/index.js';
+import type { LabHost } from '../../src/lab/topology.js';
+import { execRunner, Ip, listNetns, Nft } from '../../src/system/index.js';
 import { DataplaneLab, rabbitSkip } from './lab.js';
 import { notRoot, until } from './root.js';
 import { VmTcp } from './tcp.js';
@@ -32,8 +34,18 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   let gw1 = '';
   const helpers: VmTcp[] = [];
 
-  const h1 = () => lab.hosts[0];
-  const qrouter = (id: string) => `${h1().netns}-qrouter-${id}`;
+  /** The host of the L3 agent a router is scheduled to. */
+  const routerHost = new Map<string, LabHost>();
+  async function hostOf(routerId: string): Promise<LabHost> {
+    const agents = await until(`${routerId} scheduled`, async () => {
+      const a = (await lab.api('GET', `routers/${routerId}/l3-agents`)).body.agents as Json[];
+      return a.length ? a : undefined;
+    });
+    const h = lab.hosts.find((x) => x.name === agents[0].host) as LabHost;
+    routerHost.set(routerId, h);
+    return h;
+  }
+  const qrouter = (id: string) => `${routerHost.get(id)?.netns}-qrouter-${id}`;
   const inNs = (ns: string, args: string[]) => execRunner('ip', ['netns', 'exec', ns, ...args]);
   const pingFrom = async (ns: string, address: string) => (await inNs(ns, ['ping', '-c1', '-W1', '-q', address])).code === 0;
   const lastSeen = async (t: VmTcp) => (await t.seen()).at(-1);
@@ -61,6 +73,7 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   async function router(name: string, subnets: string[]): Promise<Json> {
     const r = await lab.create('router', { name, external_gateway_info: { network_id: ext.id } });
     for (const s of subnets) await put(`routers/${r.id}/add_router_interface`, { subnet_id: nets[s].subnet.id });
+    await hostOf(r.id);
     return r;
   }
 
@@ -70,20 +83,11 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   const reaches = (from: VmTcp, address: string) => from.tryConnect(address, PORT);
 
   before(async () => {
-    lab = await DataplaneLab.start(2, 'linuxbridge', { l3: 1 });
+    lab = await DataplaneLab.start(2, ['openvswitch', 'linuxbridge'], { l3: 2 });
     // outside: a namespace on the provider network, holding the external subnet's gateway address.
-    outsideNs = `${lab.topology.prefix}-outside`;
-    await addNetns(outsideNs);
-    await new Ip({ netns: lab.topology.underlay }).batch(
-      [addVeth('outside', 'eth0', { peerNetns: outsideNs }), linkSet('outside', { master: 'provider', up: true })],
-      { force: false },
-    );
-    await new Ip({ netns: outsideNs }).batch(
-      [['addr', 'add', `${OUTSIDE_IP}/24`, 'dev', 'eth0'], linkSet('eth0', { up: true })],
-      {
-        force: false,
-      },
-    );
+    outsideNs = await lab.addOutside(`${OUTSIDE_IP}/24`);
+    // outside learns addresses from gratuitous ARPs (how the test sees the router announce them).
+    await inNs(outsideNs, ['sysctl', '-q', '-w', 'net.ipv4.conf.all.arp_accept=1', '-w', 'net.ipv4.conf.eth0.arp_accept=1']);
     outside = await VmTcp.start(outsideNs, [PORT]);
     helpers.push(outside);
 
@@ -148,6 +152,13 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
   it('a floating IP: outside reaches the VM by it (the VM sees outside’s own address) and the VM goes out as it; status ACTIVE', async () => {
     fip = await lab.create('floatingip', { floating_network_id: ext.id, port_id: vms.a1.port.id });
     const address = fip.floating_ip_address as string;
+    // Announced before anyone asks: outside's neighbour entry for it comes from the router's gratuitous ARP.
+    const gwPort = (
+      (await lab.api('GET', `ports?device_id=${r1.id}&device_owner=network:router_gateway`)).body.ports as Json[]
+    )[0];
+    await until('the gratuitous ARP for the floating IP', async () =>
+      (await inNs(outsideNs, ['ip', 'neigh', 'show', address, 'dev', 'eth0'])).stdout.includes(gwPort.mac_address),
+    );
     await until('outside reaches a1 by its floating IP', () => reaches(outside, address), 20_000);
     assert.equal(await lastSeen(vms.a1.tcp), OUTSIDE_IP);
     assert.ok(await pingFrom(outsideNs, address));
@@ -169,10 +180,13 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     assert.equal(await lastSeen(vms.a1.tcp), gw1);
   });
 
-  it('disassociation cuts the floating IP (status DOWN); re-association restores it', async () => {
+  it('disassociation cuts the floating IP, established connections too (status DOWN); re-association restores it', async () => {
     const address = fip.floating_ip_address as string;
+    assert.ok(await outside.open('in', address, PORT), 'outside connected to the floating IP');
     await put(`floatingips/${fip.id}`, { floatingip: { port_id: null } });
     await until('the floating IP unreachable', async () => !(await reaches(outside, address)), 20_000);
+    assert.equal(await outside.probe('in'), false, 'the established connection is cut (its conntrack entry deleted)');
+    await outside.close('in');
     await until(
       'the floating IP DOWN',
       async () => (await lab.api('GET', `floatingips/${fip.id}`)).body.floatingip.status === 'DOWN',
@@ -231,7 +245,7 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     assert.ok(await vms.b1.tcp.open('kept', OUTSIDE_IP, PORT), 'b1 connected out');
     assert.equal(await lastSeen(outside), gw1);
     const before = await kernelIds(r1.id);
-    const h = h1();
+    const h = routerHost.get(r1.id) as LabHost;
     await lab.l3Agents.get(h.name)?.stop();
     const restarted = lab.startL3Agent(h);
     await until('the restarted agent’s first full sync', async () => restarted.log.includes('first full sync done'), 30_000);
@@ -246,6 +260,8 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     nets.c = await lab.network('l3-c', '10.81.0.0/24');
     r2 = await router('r2', ['c']);
     const gw2 = gatewayOf(r2);
+    // The scheduler puts it on the other L3 agent (fewest routers): both interface drivers at work.
+    assert.notEqual(routerHost.get(r2.id)?.name, routerHost.get(r1.id)?.name);
     await vm('c1', 1, 'c', vms.a1.ip);
     assert.equal(vms.c1.ip, vms.a1.ip, 'the same address behind both routers');
     await until('c1 reaches outside', () => reaches(vms.c1.tcp, OUTSIDE_IP), 30_000);
@@ -267,7 +283,16 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     const links = (await new Ip({ netns: qrouter(r1.id) }).links()).filter((l) => l.ifname.startsWith('qr-'));
     assert.equal(links.length, 1, 'one interface left');
     await put(`routers/${r2.id}/remove_router_interface`, { subnet_id: nets.c.subnet.id });
+    const [gwPort] = (await lab.api('GET', `ports?device_id=${r2.id}&device_owner=network:router_gateway`)).body.ports as Json[];
+    const tap = `tap${gwPort.id.slice(0, 11)}`;
+    const h = routerHost.get(r2.id) as LabHost;
+    assert.ok(await new Ip({ netns: h.netns }).link(tap), `${tap} on ${h.name}`);
     assert.equal((await lab.api('DELETE', `routers/${r2.id}`)).status, 204);
     await until('r2’s namespace gone', async () => !(await listNetns()).includes(qrouter(r2.id)), 20_000);
+    assert.equal(await new Ip({ netns: h.netns }).link(tap), undefined, 'its gateway tap gone from the host');
+    if (h.ovsdb) {
+      const ports = await execRunner('ovs-vsctl', [`--db=${h.ovsdb}`, 'list-ports', 'br-int']);
+      assert.doesNotMatch(ports.stdout, new RegExp(tap), 'and from br-int');
+    }
   });
 });

@@ -11,12 +11,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROVIDER_BRIDGE } from '../../src/lab/ovs.js';
 import { type L2Kind, type LabHost, LabTopology } from '../../src/lab/topology.js';
-import { execRunner } from '../../src/system/index.js';
+import { addNetns, addVeth, execRunner, Ip, linkSet } from '../../src/system/index.js';
 import { freePort, type RunResult, run, ServerProcess } from '../fixtures/process.js';
 import { runTag, until } from './root.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin/neutrino.js');
+/** The underlay namespace's bridge that every host's eth1 is on (src/lab/topology.ts). */
+const PROVIDER_BRIDGE_UNDERLAY = 'provider';
 const RABBIT = join(ROOT, 'scripts/rabbitmq.sh');
 
 export const rabbitSkip: string | false =
@@ -160,6 +162,20 @@ export class DataplaneLab {
     const agent = ServerProcess.spawn(['node', BIN, 'agent', 'l3', '--config-file', conf]);
     this.l3Agents.set(h.name, agent);
     return agent;
+  }
+
+  /** The world beyond a router's gateway: a namespace `<prefix>-outside` on the lab's provider
+   * network (where a flat external network on physnet1 lies), holding `cidr` (e.g. the external
+   * subnet's gateway address) on its eth0. Removed with the lab. */
+  async addOutside(cidr: string): Promise<string> {
+    const ns = `${this.topology.prefix}-outside`;
+    await addNetns(ns);
+    await new Ip({ netns: this.topology.underlay }).batch(
+      [addVeth('outside', 'eth0', { peerNetns: ns }), linkSet('outside', { master: PROVIDER_BRIDGE_UNDERLAY, up: true })],
+      { force: false },
+    );
+    await new Ip({ netns: ns }).batch([['addr', 'add', cidr, 'dev', 'eth0'], linkSet('eth0', { up: true })], { force: false });
+    return ns;
   }
 
   async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {

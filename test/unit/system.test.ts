@@ -193,6 +193,7 @@ test('conntrack: deletes by zone and address or prefix; nothing matched is not a
   assert.equal(await ct.delete({ zone: 3, dst: '10.0.0.9' }), 0);
   await ct.delete({ zone: 3, src: '10.1.0.0/16' });
   await ct.delete({ src: 'fd00::/64' });
+  await ct.delete({ replyDst: '203.0.113.20' });
   assert.deepEqual(
     calls.map((c) => c.args.slice(3)),
     [
@@ -200,9 +201,11 @@ test('conntrack: deletes by zone and address or prefix; nothing matched is not a
       ['conntrack', '-D', '-f', 'ipv4', '-w', '3', '-d', '10.0.0.9'],
       ['conntrack', '-D', '-f', 'ipv4', '-w', '3', '-s', '10.1.0.0', '--mask-src', '255.255.0.0'],
       ['conntrack', '-D', '-f', 'ipv6', '-s', 'fd00::', '--mask-src', 'ffff:ffff:ffff:ffff:0:0:0:0'],
+      ['conntrack', '-D', '-f', 'ipv4', '-q', '203.0.113.20'],
     ],
   );
   await assert.rejects(ct.delete({ zone: 3, src: '10.0.0.1; reboot' }), /CIDR/);
   await assert.rejects(ct.delete({ zone: 70000, src: '10.0.0.1' }), /integer/);
   await assert.rejects(ct.delete({}), /without an address/);
+  await assert.rejects(ct.delete({ replyDst: '203.0.113.20 -F' }), /IP address/);
 });

@@ -209,6 +209,7 @@ export class L3Agent {
       if (known) this.routers.set(id, known);
       throw err;
     }
+    if (!known) return;
     this.stats.removals++;
     this.log(`router ${id}: no longer on this host`);
   }

@@ -7,6 +7,7 @@
 import {
   addAddress,
   addNetns,
+  Conntrack,
   delAddress,
   delLink,
   delNetns,
@@ -55,6 +56,9 @@ const SYSCTLS = {
   'net.ipv6.conf.default.accept_ra': 0,
 };
 
+/** The port id part of a router device's name (`qr-`/`qg-` + the id's first 11 characters), which
+ * its tap's name (`tap` + the same) shares. */
+const idOf = (ifname: string) => ifname.slice(3);
 const ownDevice = (name: string) => name.startsWith(INTERNAL_DEV_PREFIX) || name.startsWith(EXTERNAL_DEV_PREFIX);
 const routeKey = (r: { destination: string; via?: string }) => `${r.destination} via ${r.via ?? ''}`;
 
@@ -67,7 +71,7 @@ function readRoute(r: Route, family: 4 | 6): { destination: string; via?: string
 
 export class RouterKernel {
   readonly namespace: string;
-  /** Devices this run plugged (ifname → port id): unplugged through the driver when they go. */
+  /** Devices this run plugged (ifname → port id), so an unchanged one is not plugged again. */
   private readonly plugged = new Map<string, string>();
   /** What the last apply made (to skip reading the kernel when nothing changed). */
   private ipKey = '';
@@ -119,11 +123,11 @@ export class RouterKernel {
     const ip = this.ip();
     for (const l of await ip.links()) {
       if (!ownDevice(l.ifname) || want.has(l.ifname)) continue;
-      const portId = this.plugged.get(l.ifname);
       this.plugged.delete(l.ifname);
-      // Deleting the namespace's end of the veth removes the host's tap too.
+      // Deleting the namespace's end of the veth removes the host's tap too; the driver removes
+      // the rest (an OVS port), found by the port id's first 11 characters the names share.
       await ip.batch([delLink(l.ifname)], { force: false });
-      if (portId) await this.o.driver.unplug({ portId, hostNetns });
+      await this.o.driver.unplug({ portId: idOf(l.ifname), hostNetns });
       this.o.log(`router ${this.id}: device ${l.ifname} removed`);
     }
   }
@@ -139,9 +143,14 @@ export class RouterKernel {
     );
     const cmds = [];
     const added: string[] = [];
+    const gone: string[] = [];
     for (const d of plan.devices) {
       const current = have.get(d.ifname) ?? [];
-      for (const a of current) if (!d.addresses.includes(a)) cmds.push(delAddress(a, d.ifname));
+      for (const a of current) {
+        if (d.addresses.includes(a)) continue;
+        cmds.push(delAddress(a, d.ifname));
+        if (d.external && a.endsWith('/32')) gone.push(a.split('/')[0]);
+      }
       for (const a of d.addresses) {
         if (current.includes(a)) continue;
         cmds.push(addAddress(a, d.ifname));
@@ -149,6 +158,13 @@ export class RouterKernel {
       }
     }
     await ip.batch(cmds);
+    // A floating address gone: its connections go too, both ways (Neutron's
+    // delete_addr_and_conntrack_state), or an established one would outlive the association.
+    const ct = new Conntrack({ netns: this.namespace, run: this.run });
+    for (const a of gone) {
+      await ct.delete({ dst: a });
+      await ct.delete({ replyDst: a });
+    }
     return added;
   }
 
@@ -192,14 +208,16 @@ export class RouterKernel {
   /** Takes the router away from this host: its devices (and their taps), its namespace. */
   async remove(): Promise<void> {
     await this.settle();
+    const devices = new Set(this.plugged.keys());
     if (await netnsExists(this.namespace, this.run)) {
       const ip = this.ip();
-      const devices = (await ip.links()).filter((l) => ownDevice(l.ifname));
-      if (devices.length) await ip.batch(devices.map((l) => delLink(l.ifname)));
+      const found = (await ip.links()).filter((l) => ownDevice(l.ifname)).map((l) => l.ifname);
+      if (found.length) await ip.batch(found.map((d) => delLink(d)));
+      for (const d of found) devices.add(d);
       await delNetns(this.namespace, this.run);
     }
     const hostNetns = this.o.hostNamespace || undefined;
-    for (const portId of this.plugged.values()) await this.o.driver.unplug({ portId, hostNetns });
+    for (const d of devices) await this.o.driver.unplug({ portId: idOf(d), hostNetns });
     this.plugged.clear();
     this.ipKey = '';
     this.natHash = '';
