@@ -10,53 +10,35 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { destroyLab } from '../../src/lab/topology.js';
 import { listNetns } from '../../src/system/index.js';
-import { freePort, run, ServerProcess } from '../fixtures/process.js';
+import { freePort, ServerProcess } from '../fixtures/process.js';
 import { BIN } from './lab.js';
+import { type Json, LabCli } from './lab-cli.js';
 import { notRoot, runTag, until } from './root.js';
 import { VmTcp } from './tcp.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely in tests
-type Json = Record<string, any>;
 
 describe('neutrino lab', { skip: notRoot }, () => {
   const name = `t${runTag()}`;
   const outsideNs = `nl-${name}-outside`;
-  let up: ServerProcess | undefined;
-  let url = '';
+  const lab = new LabCli(name);
+  const neutrino = (args: string[]) => lab.run(args);
   const helpers: VmTcp[] = [];
-  const neutrino = (args: string[]) => run('node', [BIN, 'lab', args[0], '--lab', name, ...args.slice(1)], { timeoutMs: 60_000 });
-  const api = async (method: string, path: string, body?: unknown): Promise<Json> => {
-    const r = await fetch(`${url}/v2.0/${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-    return text ? JSON.parse(text) : {};
-  };
-  /** `lab exec VM -- ping` until one answer (the first ones may precede the wiring). */
-  const ping = async (vm: string, address: string) => {
-    let r = await neutrino(['exec', vm, '--', 'ping', '-c1', '-W2', address]);
-    for (let i = 0; r.code !== 0 && i < 20; i++) r = await neutrino(['exec', vm, '--', 'ping', '-c1', '-W1', address]);
-    assert.equal(r.code, 0, `${vm} → ${address}: ${r.stdout}${r.stderr}${up?.log}`);
-  };
 
   after(async () => {
     await Promise.allSettled(helpers.map((h) => h.stop()));
-    await up?.stop();
+    await lab.up?.stop();
     await destroyLab(`nl-${name}`);
   });
 
   it('up, two VMs on two hosts with DHCP addresses that ping each other', async () => {
     const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    up = await ServerProcess.start(['node', BIN, 'lab', 'up', '--lab', name, '--hosts', '2', '--port', String(port)], {
-      url,
+    lab.url = `http://127.0.0.1:${port}`;
+    const up = await ServerProcess.start(['node', BIN, 'lab', 'up', '--lab', name, '--hosts', '2', '--port', String(port)], {
+      url: lab.url,
       ready: (s) => s.log.includes('is up'),
       // With RabbitMQ installed the lab starts a broker, the server and three agent processes per host.
       deadlineMs: 120_000,
     });
+    lab.up = up;
     // What it started, and the next commands as they run from here.
     assert.match(up.log, /Linux bridge agent of host h1 registered/);
     assert.match(up.log, /DHCP agent of host h2 registered/);
@@ -79,10 +61,11 @@ describe('neutrino lab', { skip: notRoot }, () => {
     const unknown = await neutrino(['exec', 'v9', '--', 'true']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no VM v9 \(its VMs: v1, v2\)/);
-    await ping('v1', '10.40.0.12');
+    await lab.ping('v1', '10.40.0.12');
   });
 
   it('the outside world: a namespace holding 203.0.113.1, the gateway of the external network public', async () => {
+    const up = lab.up;
     assert.ok(up);
     assert.match(
       up.log,
@@ -96,15 +79,14 @@ describe('neutrino lab', { skip: notRoot }, () => {
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /external network public \(\S+, flat on physnet1\), subnet public-subnet 203\.0\.113\.0\/24/);
     assert.match(status.stdout, /VMs: v1, v2/);
-    const nets = (await api('GET', 'networks?name=public')).networks as Json[];
-    assert.equal(nets.length, 1);
-    assert.equal(nets[0]['router:external'], true);
-    assert.equal(nets[0]['provider:network_type'], 'flat');
-    assert.equal(nets[0]['provider:physical_network'], 'physnet1');
-    const subnets = (await api('GET', 'subnets?name=public-subnet')).subnets as Json[];
+    const external = await lab.publicNetwork();
+    assert.equal(external['router:external'], true);
+    assert.equal(external['provider:network_type'], 'flat');
+    assert.equal(external['provider:physical_network'], 'physnet1');
+    const subnets = (await lab.api('GET', 'subnets?name=public-subnet')).subnets as Json[];
     assert.deepEqual(
       subnets.map((x) => [x.cidr, x.gateway_ip, x.network_id, x.allocation_pools]),
-      [['203.0.113.0/24', '203.0.113.1', nets[0].id, [{ start: '203.0.113.10', end: '203.0.113.254' }]]],
+      [['203.0.113.0/24', '203.0.113.1', external.id, [{ start: '203.0.113.10', end: '203.0.113.254' }]]],
     );
     const named = await neutrino(['vm', 'outside', '--host', 'h1', '--network', 'blue']);
     assert.equal(named.code, 1);
@@ -112,19 +94,15 @@ describe('neutrino lab', { skip: notRoot }, () => {
     // A VM on the public network itself reaches the outside over the hosts' provider bridge.
     const p1 = await neutrino(['vm', 'p1', '--host', 'h2', '--network', 'public', '--ip', '203.0.113.20']);
     assert.equal(p1.code, 0, p1.stderr + up.log);
-    await ping('p1', '203.0.113.1');
+    await lab.ping('p1', '203.0.113.1');
   });
 
   it('through a router to public: the VMs reach outside as its gateway address (SNAT), outside reaches a floating IP', async () => {
-    const publicNet = (await api('GET', 'networks?name=public')).networks[0] as Json;
-    const blue = (await api('GET', 'subnets?cidr=10.40.0.0/24')).subnets[0] as Json;
-    const router = (await api('POST', 'routers', { router: { name: 'r1', external_gateway_info: { network_id: publicNet.id } } }))
-      .router as Json;
-    await api('PUT', `routers/${router.id}/add_router_interface`, { subnet_id: blue.id });
+    const router = await lab.routerToPublic('r1', '10.40.0.0/24');
     const gateway = router.external_gateway_info.external_fixed_ips[0].ip_address as string;
     // Each VM, whichever host the router is on, reaches outside through it.
-    await ping('v1', '203.0.113.1');
-    await ping('v2', '203.0.113.1');
+    await lab.ping('v1', '203.0.113.1');
+    await lab.ping('v2', '203.0.113.1');
     // What outside sees: the router's gateway address as the source of a VM's connection.
     const outside = await VmTcp.start(outsideNs, [7000]);
     const vm = await VmTcp.start(`nl-${name}-vm-v1`);
@@ -132,26 +110,20 @@ describe('neutrino lab', { skip: notRoot }, () => {
     assert.ok(await vm.tryConnect('203.0.113.1', 7000), 'v1 connects to outside');
     assert.deepEqual(await outside.seen(), [gateway]);
 
-    // A floating IP for v1; its security group lets ICMP in (the default group does not).
-    const v1 = (await api('GET', 'ports?name=v1')).ports[0] as Json;
-    await api('POST', 'security-group-rules', {
-      security_group_rule: {
-        security_group_id: v1.security_groups[0],
-        direction: 'ingress',
-        protocol: 'icmp',
-        ethertype: 'IPv4',
-      },
-    });
-    const fip = (await api('POST', 'floatingips', { floatingip: { floating_network_id: publicNet.id, port_id: v1.id } }))
-      .floatingip as Json;
-    await ping('outside', fip.floating_ip_address);
-    await until('the floating IP ACTIVE', async () => (await api('GET', `floatingips/${fip.id}`)).floatingip.status === 'ACTIVE');
+    // A floating IP for v1: outside reaches v1 by it.
+    const fip = await lab.floatingIp('v1');
+    await lab.ping('outside', fip.floating_ip_address);
+    await until(
+      'the floating IP ACTIVE',
+      async () => (await lab.api('GET', `floatingips/${fip.id}`)).floatingip.status === 'ACTIVE',
+    );
     // And v1 now leaves as its floating IP.
     assert.ok(await vm.tryConnect('203.0.113.1', 7000), 'v1 connects to outside');
     assert.equal((await outside.seen()).at(-1), fip.floating_ip_address);
   });
 
   it('down leaves nothing', async () => {
+    const up = lab.up;
     assert.ok(up);
     await Promise.allSettled(helpers.map((h) => h.stop()));
     const down = await neutrino(['down']);

@@ -11,8 +11,9 @@ import { after, describe, it } from 'node:test';
 import { labDir, readLabState } from '../../src/lab/run.js';
 import { destroyLab } from '../../src/lab/topology.js';
 import { execRunner, listNetns } from '../../src/system/index.js';
-import { freePort, run, ServerProcess } from '../fixtures/process.js';
+import { freePort, ServerProcess } from '../fixtures/process.js';
 import { BIN } from './lab.js';
+import { LabCli } from './lab-cli.js';
 import { notRoot, runTag } from './root.js';
 
 const ovsSkip =
@@ -58,7 +59,8 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
 }, () => {
   const name = `m${runTag()}`;
   let up: ServerProcess | undefined;
-  const lab = (args: string[]) => run('node', [BIN, 'lab', args[0], '--lab', name, ...args.slice(1)], { timeoutMs: 90_000 });
+  const cli = new LabCli(name);
+  const lab = (args: string[]) => cli.run(args);
 
   after(async () => {
     await up?.stop();
@@ -72,6 +74,8 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
       ['node', BIN, 'lab', 'up', '--name', name, '--hosts', '2', '--port', String(port), '--l2', 'h1=linuxbridge,h2=openvswitch'],
       { url: `http://127.0.0.1:${port}`, ready: (s) => s.log.includes('is up'), deadlineMs: 120_000 },
     );
+    cli.url = `http://127.0.0.1:${port}`;
+    cli.up = up;
     assert.match(up.log, /host h1: .*linuxbridge/);
     assert.match(up.log, /host h2: .*openvswitch, OVSDB unix:/);
     const agents = (await (await fetch(`http://127.0.0.1:${port}/v2.0/agents`)).json()) as {
@@ -91,13 +95,8 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
     const v2 = await lab(['vm', 'v2', '--host', 'h2', '--network', 'mix', '--ip', '10.41.0.12']);
     assert.equal(v2.code, 0, v2.stderr + up.log);
     assert.equal(JSON.parse(v2.stdout).status, 'ACTIVE');
-    const ping = async (vm: string, address: string) => {
-      let r = await lab(['exec', vm, '--', 'ping', '-c1', '-W2', address]);
-      for (let i = 0; r.code !== 0 && i < 20; i++) r = await lab(['exec', vm, '--', 'ping', '-c1', '-W1', address]);
-      assert.equal(r.code, 0, `${vm} → ${address}: ${r.stdout}${r.stderr}${up?.log}`);
-    };
-    await ping('v1', '10.41.0.12');
-    await ping('v2', '10.41.0.11');
+    await cli.ping('v1', '10.41.0.12');
+    await cli.ping('v2', '10.41.0.11');
     const ns = (vm: string) => `nl-${name}-vm-${vm}`;
     assert.equal(await tcp(ns('v1'), ns('v2'), '10.41.0.12'), 2e6, 'TCP Linux bridge host → OVS host');
     assert.equal(await tcp(ns('v2'), ns('v1'), '10.41.0.11'), 2e6, 'TCP OVS host → Linux bridge host');
@@ -117,38 +116,20 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
 
     // A router on the OVS host's L3 agent (its qr-/qg- ports in br-int) to the lab's public network:
     // both VMs reach outside, and outside the OVS host's VM by a floating IP.
-    const api = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`http://127.0.0.1:${port}/v2.0/${path}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await r.text();
-      assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-      // biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely in tests
-      return (text ? JSON.parse(text) : {}) as Record<string, any>;
-    };
-    const publicId = (await api('GET', 'networks?name=public')).networks[0].id as string;
-    const router = (await api('POST', 'routers', { router: { name: 'r1', external_gateway_info: { network_id: publicId } } }))
-      .router;
-    const subnet = (await api('GET', 'subnets?cidr=10.41.0.0/24')).subnets[0];
-    await api('PUT', `routers/${router.id}/add_router_interface`, { subnet_id: subnet.id });
-    const l3 = (await api('GET', 'agents?agent_type=L3%20agent')).agents as Array<{ id: string; host: string }>;
+    const router = await cli.routerToPublic('r1', '10.41.0.0/24');
+    const l3 = (await cli.api('GET', 'agents?agent_type=L3%20agent')).agents as Array<{ id: string; host: string }>;
     const ovsL3 = l3.find((a) => a.host === 'h2')!;
-    for (const a of (await api('GET', `routers/${router.id}/l3-agents`)).agents as Array<{ id: string }>) {
-      if (a.id !== ovsL3.id) await api('DELETE', `agents/${a.id}/l3-routers/${router.id}`);
+    for (const a of (await cli.api('GET', `routers/${router.id}/l3-agents`)).agents as Array<{ id: string }>) {
+      if (a.id !== ovsL3.id) await cli.api('DELETE', `agents/${a.id}/l3-routers/${router.id}`);
     }
-    if (!((await api('GET', `agents/${ovsL3.id}/l3-routers`)).routers as Array<{ id: string }>).some((r) => r.id === router.id))
-      await api('POST', `agents/${ovsL3.id}/l3-routers`, { router_id: router.id });
-    await ping('v1', '203.0.113.1');
-    await ping('v2', '203.0.113.1');
-    const v2Port = (await api('GET', 'ports?name=v2')).ports[0];
-    await api('POST', 'security-group-rules', {
-      security_group_rule: { security_group_id: v2Port.security_groups[0], direction: 'ingress', protocol: 'icmp' },
-    });
-    const fip = (await api('POST', 'floatingips', { floatingip: { floating_network_id: publicId, port_id: v2Port.id } }))
-      .floatingip;
-    await ping('outside', fip.floating_ip_address);
+    if (
+      !((await cli.api('GET', `agents/${ovsL3.id}/l3-routers`)).routers as Array<{ id: string }>).some((r) => r.id === router.id)
+    )
+      await cli.api('POST', `agents/${ovsL3.id}/l3-routers`, { router_id: router.id });
+    await cli.ping('v1', '203.0.113.1');
+    await cli.ping('v2', '203.0.113.1');
+    const fip = await cli.floatingIp('v2');
+    await cli.ping('outside', fip.floating_ip_address);
     assert.ok((await listNetns()).includes(`nl-${name}-h2-qrouter-${router.id}`), "the router's namespace on the OVS host");
 
     const pidfiles = ['ovsdb.pid', 'vswitchd.pid'].map((f) => join(labDir(name), 'ovs-h2', f));
