@@ -109,6 +109,12 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     for (const protocol of ['icmp', 'tcp']) {
       await lab.create('security_group_rule', { security_group_id: sg.id, direction: 'ingress', protocol, ethertype: 'IPv4' });
     }
+    await lab.create('security_group_rule', {
+      security_group_id: sg.id,
+      direction: 'ingress',
+      protocol: 'ipv6-icmp',
+      ethertype: 'IPv6',
+    });
     nets.a = await lab.network('l3-a', '10.81.0.0/24');
     nets.b = await lab.network('l3-b', '10.82.0.0/24');
     r1 = await router('r1', ['a', 'b']);
@@ -136,7 +142,20 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
       devs.filter((d) => d !== 'lo'),
       ports.map((p) => `${p.device_owner === 'network:router_gateway' ? 'qg' : 'qr'}-${p.id.slice(0, 11)}`).sort(),
     );
-    for (const p of ports) assert.equal(p.status, 'ACTIVE', `${p.device_owner} ${p.id}`);
+    const links = await ip.links();
+    for (const p of ports) {
+      assert.equal(p.status, 'ACTIVE', `${p.device_owner} ${p.id}`);
+      const gw = p.device_owner === 'network:router_gateway';
+      const link = links.find((l) => l.ifname === `${gw ? 'qg' : 'qr'}-${p.id.slice(0, 11)}`);
+      assert.equal(link?.address, p.mac_address, 'the port’s MAC');
+      assert.equal(link?.mtu, gw ? 1500 : 1450, 'the network’s MTU (flat 1500, VXLAN 1450)');
+      const [addrs] = await ip.addresses(link?.ifname);
+      const want = (p.fixed_ips as Json[]).map((f) => `${f.ip_address}/24`);
+      assert.deepEqual(
+        addrs.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+        want,
+      );
+    }
     assert.equal((await inNs(ns, ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim(), '1');
     assert.match((await inNs(ns, ['ip', 'route', 'show', 'default'])).stdout, new RegExp(`default via ${OUTSIDE_IP} dev qg-`));
   });
@@ -180,9 +199,13 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     assert.equal(await lastSeen(vms.a1.tcp), gw1);
   });
 
-  it('disassociation cuts the floating IP, established connections too (status DOWN); re-association restores it', async () => {
+  it('disassociation cuts the floating IP, established connections too (status DOWN); re-association restores it; other connections survive', async () => {
     const address = fip.floating_ip_address as string;
     assert.ok(await outside.open('in', address, PORT), 'outside connected to the floating IP');
+    // Another VM's connection through SNAT lives on while the NAT table is replaced around it.
+    assert.ok(await vms.b1.tcp.open('through', OUTSIDE_IP, PORT));
+    const handle = async () => (await new Nft({ netns: qrouter(r1.id) }).tableHandles()).get('ip neutrino-l3');
+    const before = await handle();
     await put(`floatingips/${fip.id}`, { floatingip: { port_id: null } });
     await until('the floating IP unreachable', async () => !(await reaches(outside, address)), 20_000);
     assert.equal(await outside.probe('in'), false, 'the established connection is cut (its conntrack entry deleted)');
@@ -196,6 +219,9 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     await put(`floatingips/${fip.id}`, { floatingip: { port_id: vms.a1.port.id } });
     await until('the floating IP reachable again', () => reaches(outside, address), 20_000);
     assert.equal(await lastSeen(vms.a1.tcp), OUTSIDE_IP);
+    assert.notEqual(await handle(), before, 'the NAT table was replaced');
+    assert.ok(await vms.b1.tcp.probe('through'), 'the SNATed connection survived the replacements');
+    await vms.b1.tcp.close('through');
   });
 
   it('enable_snat=false: a VM without a floating IP goes out with its own address; true again restores SNAT', async () => {
@@ -274,6 +300,30 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     );
     assert.ok(await reaches(vms.c1.tcp, OUTSIDE_IP));
     assert.equal(await lastSeen(outside), gw2);
+  });
+
+  it('IPv6: two IPv6 subnets joined by a router (forwarding on, no NAT) — VMs on two hosts ping across', async () => {
+    for (const [name, prefix] of [
+      ['d', '2001:db8:81::'],
+      ['e', '2001:db8:82::'],
+    ]) {
+      const network = await lab.create('network', { name: `l3-${name}` });
+      const subnet = await lab.create('subnet', { network_id: network.id, cidr: `${prefix}/64`, ip_version: 6 });
+      nets[name] = { network, subnet };
+    }
+    const r3 = await router('r3', ['d', 'e']);
+    await vm('d1', 0, 'd');
+    await vm('e1', 1, 'e');
+    for (const [name, net] of [
+      ['d1', 'd'],
+      ['e1', 'e'],
+    ]) {
+      await inNs(lab.topology.vmNetns(name), ['ip', '-6', 'route', 'replace', 'default', 'via', nets[net].subnet.gateway_ip]);
+    }
+    const ns = qrouter(r3.id);
+    assert.equal((await inNs(ns, ['sysctl', '-n', 'net.ipv6.conf.all.forwarding'])).stdout.trim(), '1');
+    await until('d1 pings e1 over IPv6', () => pingFrom(lab.topology.vmNetns('d1'), vms.e1.ip), 30_000);
+    assert.ok(await pingFrom(lab.topology.vmNetns('e1'), vms.d1.ip));
   });
 
   it('removing an interface cuts the network off; a deleted router’s namespace goes', async () => {

@@ -146,6 +146,17 @@ describe('L3 agent plan', () => {
     );
   });
 
+  it('an external gateway outside its subnet gives no default route (said), the rest is served', () => {
+    const gw = port(GW, 'network:router_gateway', '203.0.113.10', '203.0.113.0/24', '198.51.100.1', 1500);
+    const p = planRouter(router({ gw_port: gw }));
+    assert.deepEqual(
+      p.routes.map((x) => x.destination),
+      ['172.16.0.0/16'],
+    );
+    assert.match(p.problems.join('\n'), /gateway 198\.51\.100\.1 is outside the external subnet/);
+    assert.equal(p.floatingIps.length, 1);
+  });
+
   it('without a gateway: no default route, no NAT rules, floating IPs failed', () => {
     const p = planRouter(router({ gw_port: null, gw_port_id: null, external_gateway_info: null }));
     assert.equal(p.gateway, null);

@@ -26,6 +26,11 @@ export async function each<T>(items: T[], limit: number, fn: (item: T) => Promis
 
 export class StateReporter {
   registered = false;
+  private markRegistered!: () => void;
+  /** Settles once the server has accepted the first report. */
+  readonly registration = new Promise<void>((resolve) => {
+    this.markRegistered = resolve;
+  });
   private stopped = false;
   private readonly stopping = new AbortController();
   private loop?: Promise<void>;
@@ -51,6 +56,7 @@ export class StateReporter {
         if (!this.registered) {
           const status = await this.client.reportState(this.state(true));
           this.registered = true;
+          this.markRegistered();
           delay = 1000;
           this.o.log?.(`registered with the server: ${status}`);
         } else await this.client.castReportState(this.state(false));

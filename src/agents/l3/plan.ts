@@ -151,6 +151,11 @@ export function planRouter(router: SyncRouter, hostNamespace = ''): RouterPlan {
     for (const via of gwPort.gateways) {
       const family = via.includes(':') ? 6 : 4;
       if (routes.some((r) => r.destination === 'default' && r.family === family)) continue;
+      if (!gwPort.networks.some((n) => contains(n, via))) {
+        // The kernel refuses a next hop off the device's networks (on-link routes are not made).
+        problems.push(`gateway ${via} is outside the external subnet: no default route through it`);
+        continue;
+      }
       routes.push({ destination: 'default', via, dev: gwPort.ifname, family });
     }
   }
