@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { startDhcpClient, waitForLease } from '../lab/dhcp-client.js';
+import { OUTSIDE, PUBLIC_CIDR, PUBLIC_NETWORK, PUBLIC_SUBNET } from '../lab/outside.js';
 import { rabbitInstalled } from '../lab/processes.js';
-import { labCleanup, labDir, labUp, labUpProcesses, parseL2, pidAlive, readLabState } from '../lab/run.js';
+import { type LabState, labCleanup, labDir, labUp, labUpProcesses, parseL2, pidAlive, readLabState } from '../lab/run.js';
 import { listNetns, netnsExists } from '../system/index.js';
 import { plugVif, VifError } from './vif.js';
 
@@ -72,6 +73,36 @@ interface SubnetRow {
   ipv6_address_mode: string | null;
 }
 
+/** What a lab that is up consists of, and the next commands to try, as `lab up` and `lab status` print it. */
+function describeLab(state: LabState): string[] {
+  const cmd = neutrinoCommand();
+  const lab = state.name === 'lab' ? '' : ` --lab ${state.name}`;
+  const out = [
+    `lab ${state.name} is up: API ${state.url} (noauth)`,
+    `  transport: ${state.transport}${rabbitInstalled() ? '' : ' (RabbitMQ is not installed)'}`,
+  ];
+  for (const p of state.processes ?? []) out.push(`  ${p.name}: pid ${p.pid}`);
+  for (const h of state.hosts) {
+    const agent = h.l2 === 'openvswitch' ? `openvswitch, OVSDB ${h.ovsdb}` : 'linuxbridge';
+    out.push(`  host ${h.name}: namespace ${h.netns}, VTEP ${h.localIp}, ${agent}`);
+  }
+  const o = state.outside;
+  if (o) {
+    out.push(
+      `  external network ${PUBLIC_NETWORK} (${o.network_id}, flat on physnet1), subnet ${PUBLIC_SUBNET} ${PUBLIC_CIDR}`,
+      `  ${OUTSIDE}: namespace ${o.netns} on the public network, holding its gateway ${o.address} (\`lab exec ${OUTSIDE}\`)`,
+    );
+  }
+  out.push(
+    'next, in another shell (as root):',
+    `  ${cmd} lab vm v1${lab} --host h1 --network blue --cidr 10.40.0.0/24 --ip 10.40.0.11`,
+    `  ${cmd} lab vm v2${lab} --host h2 --network blue --ip 10.40.0.12`,
+    `  ${cmd} lab exec v1${lab} -- ping -c3 10.40.0.12`,
+    `  ${cmd} lab down${lab}`,
+  );
+  return out;
+}
+
 export function registerLabCommands(program: Command): void {
   const lab = program.command('lab').description('a throwaway lab of simulated hosts and VMs in network namespaces (root)');
 
@@ -109,20 +140,7 @@ export function registerLabCommands(program: Command): void {
       );
       const running = rabbitInstalled() ? await labUpProcesses(options) : await labUp(options);
       const { state } = running;
-      const cmd = neutrinoCommand();
-      const lab = state.name === 'lab' ? '' : ` --lab ${state.name}`;
-      console.log(`lab ${state.name} is up: API ${state.url} (noauth)`);
-      console.log(`  transport: ${state.transport}${rabbitInstalled() ? '' : ' (RabbitMQ is not installed)'}`);
-      for (const p of state.processes ?? []) console.log(`  ${p.name}: pid ${p.pid}`);
-      for (const h of state.hosts) {
-        const agent = h.l2 === 'openvswitch' ? `openvswitch, OVSDB ${h.ovsdb}` : 'linuxbridge';
-        console.log(`  host ${h.name}: namespace ${h.netns}, VTEP ${h.localIp}, ${agent}`);
-      }
-      console.log('next, in another shell (as root):');
-      console.log(`  ${cmd} lab vm v1${lab} --host h1 --network blue --cidr 10.40.0.0/24 --ip 10.40.0.11`);
-      console.log(`  ${cmd} lab vm v2${lab} --host h2 --network blue --ip 10.40.0.12`);
-      console.log(`  ${cmd} lab exec v1${lab} -- ping -c3 10.40.0.12`);
-      console.log(`  ${cmd} lab down${lab}`);
+      for (const line of describeLab(state)) console.log(line);
       // Separate processes leave nothing here to keep the event loop alive: wait for a signal.
       const keepAlive = setInterval(() => undefined, 1 << 30);
       let stopping = false;
@@ -151,6 +169,8 @@ export function registerLabCommands(program: Command): void {
     .action(async (vm: string, f: { lab: string; host: string; network: string; cidr?: string; ip?: string; dhcp: boolean }) => {
       const state = stateOf(f.lab);
       if (!/^[A-Za-z0-9_.-]{1,20}$/.test(vm)) throw new VifError(`bad VM name: ${vm} (1-20 of [A-Za-z0-9_.-])`);
+      if (vm === OUTSIDE)
+        throw new VifError(`'${OUTSIDE}' is the lab's outside world (\`lab exec ${OUTSIDE}\`): give the VM another name`);
       const host = state.hosts.find((h) => h.name === f.host);
       if (!host) throw new VifError(`lab ${f.lab} has no host ${f.host} (${state.hosts.map((h) => h.name).join(', ')})`);
       const netns = `${state.prefix}-vm-${vm}`;
@@ -204,20 +224,38 @@ export function registerLabCommands(program: Command): void {
 
   lab
     .command('exec <vm> <command...>')
-    .description("run a command in a VM's namespace (put it after --)")
+    .description(
+      `run a command in a VM's namespace, or in the outside world's (\`${OUTSIDE}\`, the public network's gateway) (put it after --)`,
+    )
     .option('--lab <name>', 'lab name', 'lab')
     .action(async (vm: string, command: string[], f: { lab: string }) => {
       const state = stateOf(f.lab);
       if (!/^[A-Za-z0-9_.-]{1,20}$/.test(vm)) throw new VifError(`bad VM name: ${vm}`);
-      const vms = await vmsOf(state.prefix);
-      if (!vms.includes(vm)) {
-        throw new VifError(
-          `lab ${state.name} has no VM ${vm} (${vms.length ? `its VMs: ${vms.join(', ')}` : `no VMs yet: '${neutrinoCommand()} lab vm NAME --host h1 --network NET --cidr CIDR'`})`,
-        );
+      let netns = `${state.prefix}-vm-${vm}`;
+      if (vm === OUTSIDE && state.outside) netns = state.outside.netns;
+      else {
+        const vms = await vmsOf(state.prefix);
+        if (!vms.includes(vm)) {
+          throw new VifError(
+            `lab ${state.name} has no VM ${vm} (${vms.length ? `its VMs: ${vms.join(', ')}` : `no VMs yet: '${neutrinoCommand()} lab vm NAME --host h1 --network NET --cidr CIDR'`})`,
+          );
+        }
       }
-      const child = spawn('ip', ['netns', 'exec', `${state.prefix}-vm-${vm}`, ...command], { stdio: 'inherit' });
+      const child = spawn('ip', ['netns', 'exec', netns, ...command], { stdio: 'inherit' });
       const code = await new Promise<number>((ok) => child.once('exit', (c) => ok(c ?? 1)));
       process.exit(code);
+    });
+
+  lab
+    .command('status')
+    .description('what the lab consists of: API, processes, hosts, the public network and the outside world, and its VMs')
+    .option('--lab <name>', 'lab name', 'lab')
+    .action(async (f: { lab: string }) => {
+      const state = stateOf(f.lab);
+      const lines = describeLab(state);
+      const vms = await vmsOf(state.prefix);
+      lines.splice(lines.indexOf('next, in another shell (as root):'), 0, `  VMs: ${vms.length ? vms.join(', ') : 'none yet'}`);
+      for (const line of lines) console.log(line);
     });
 
   lab

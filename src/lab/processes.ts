@@ -1,6 +1,6 @@
 // `neutrino lab up` when RabbitMQ is installed: a private broker (scripts/rabbitmq.sh start
-// <labdir>/broker), the server (`neutrino all-in-one`) and one `neutrino agent linuxbridge` (or
-// `openvswitch`) per host,
+// <labdir>/broker), the server (`neutrino all-in-one`) and per host one `neutrino agent linuxbridge`
+// (or `openvswitch`), one `neutrino agent dhcp` and one `neutrino agent l3`,
 // each a detached child logging to <labdir>/<name>.log. Every PID and the broker's directory go into the
 // lab's state file as soon as they exist, so `lab down` (labCleanup) stops them by PID — also after
 // `lab up` itself crashed or was killed.
@@ -146,17 +146,30 @@ export function writeAgentConf(dir: string, transportUrl: string, h: LabHost): s
   return file;
 }
 
-/** The DHCP agent of a lab host: its namespace stands for the host (its taps go there, its
- * namespaces are `<host ns>-qdhcp-<network>`), its dnsmasq files under <labdir>/<host>. */
+/** What a lab host's DHCP and L3 agents are told alike: the host, the namespace standing for it
+ * (their taps go there, their namespaces are `<host ns>-qdhcp-…`/`-qrouter-…`), how they plug a
+ * device (into br-int on an OVS host); `defaults`: more [DEFAULT] lines. */
+function hostAgentConf(transportUrl: string, h: LabHost, defaults = ''): string {
+  const ovs = h.l2 === 'openvswitch';
+  return (
+    `${common(transportUrl)}host = ${h.name}\n${defaults}` +
+    (ovs ? 'interface_driver = openvswitch\n' : '') +
+    `[agent]\nreport_interval = 10\nhost_namespace = ${h.netns}\n` +
+    (ovs ? `[ovs]\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` : '')
+  );
+}
+
+/** The DHCP agent of a lab host, its dnsmasq files under <labdir>/<host>. */
 export function writeDhcpAgentConf(dir: string, transportUrl: string, h: LabHost): string {
   const file = join(dir, `dhcp-${h.name}.conf`);
-  writeFileSync(
-    file,
-    `${common(transportUrl)}host = ${h.name}\nstate_path = ${join(dir, h.name)}\n` +
-      (h.l2 === 'openvswitch' ? 'interface_driver = openvswitch\n' : '') +
-      `[agent]\nreport_interval = 10\nhost_namespace = ${h.netns}\n` +
-      (h.l2 === 'openvswitch' ? `[ovs]\ndatapath_type = netdev\novsdb_connection = ${h.ovsdb}\n` : ''),
-  );
+  writeFileSync(file, hostAgentConf(transportUrl, h, `state_path = ${join(dir, h.name)}\n`));
+  return file;
+}
+
+/** The L3 agent of a lab host: a `<host ns>-qrouter-<router>` namespace per router scheduled to it. */
+export function writeL3AgentConf(dir: string, transportUrl: string, h: LabHost): string {
+  const file = join(dir, `l3-${h.name}.conf`);
+  writeFileSync(file, hostAgentConf(transportUrl, h));
   return file;
 }
 

@@ -1,7 +1,8 @@
 // `neutrino lab up`: a lab of simulated hosts (topology.ts), its server (noauth, SQLite in the lab's
 // state directory) and per host an L2 agent wiring the host's namespace (Linux bridge, or Open vSwitch
-// on a host with its own ovsdb-server/ovs-vswitchd: `--l2`) and a DHCP agent whose namespaces and taps
-// stand on that host ([agent] host_namespace). With
+// on a host with its own ovsdb-server/ovs-vswitchd: `--l2`), a DHCP agent and an L3 agent whose
+// namespaces and taps stand on that host ([agent] host_namespace), and the outside world beyond the
+// external network `public` (outside.ts). With
 // RabbitMQ installed (labUpProcesses) they are separate processes on a private broker (processes.ts);
 // without it (labUp, also what bench/wiring.ts uses) everything runs in this one process on an
 // in-process bus. The lab's state file tells `lab vm|exec|down` (other processes) where the API is,
@@ -12,12 +13,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { L2Agent } from '../agents/common/l2-agent.js';
 import { DhcpAgent } from '../agents/dhcp/agent.js';
+import { L3Agent } from '../agents/l3/agent.js';
 import { AGENT_TYPE_LINUXBRIDGE, LinuxBridgeBackend } from '../agents/linuxbridge/backend.js';
 import { AGENT_TYPE_OVS, OvsBackend } from '../agents/openvswitch/backend.js';
 import { buildNeutrino } from '../app.js';
-import { dhcpAgentOptions } from '../cli/agent.js';
+import { dhcpAgentOptions, l3AgentOptions } from '../cli/agent.js';
 import { loadConfig } from '../config/load.js';
-import { AGENT_TYPE_DHCP, openTransport, type Transport } from '../rpc/index.js';
+import { AGENT_TYPE_DHCP, AGENT_TYPE_L3, openTransport, type Transport } from '../rpc/index.js';
+import { type LabOutside, setUpOutside } from './outside.js';
 import { PROVIDER_BRIDGE, stopLabOvs } from './ovs.js';
 import {
   type LabProcess,
@@ -30,6 +33,7 @@ import {
   waitFor,
   writeAgentConf,
   writeDhcpAgentConf,
+  writeL3AgentConf,
   writeServerConf,
 } from './processes.js';
 import { destroyLab, L2_KINDS, type L2Kind, type LabHost, LabTopology } from './topology.js';
@@ -47,6 +51,8 @@ export interface LabState {
   processes?: LabProcess[];
   /** The private broker's directory (RabbitMQ labs), stopped with scripts/rabbitmq.sh stop. */
   broker?: string;
+  /** The outside world and the public network (outside.ts). */
+  outside?: LabOutside;
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,15}$/;
@@ -174,10 +180,11 @@ export async function labUpProcesses({ name, hosts, port, l2, log = () => undefi
         '--config-file',
         writeDhcpAgentConf(dir, transportUrl, h),
       ]);
-      procs.push(l2, dhcp);
+      const l3 = spawnNeutrino(dir, `l3-${h.name}`, ['agent', 'l3', '--config-file', writeL3AgentConf(dir, transportUrl, h)]);
+      procs.push(l2, dhcp, l3);
       writeState(state);
       log(
-        `lab ${name}: starting host ${h.name}'s ${h.l2 ?? 'linuxbridge'} agent (pid ${l2.pid}) and DHCP agent (pid ${dhcp.pid})`,
+        `lab ${name}: starting host ${h.name}'s ${h.l2 ?? 'linuxbridge'} agent (pid ${l2.pid}), DHCP agent (pid ${dhcp.pid}) and L3 agent (pid ${l3.pid})`,
       );
     }
     const reported = new Set<string>();
@@ -199,6 +206,11 @@ export async function labUpProcesses({ name, hosts, port, l2, log = () => undefi
       },
       () => procs.map(exited).find((why) => why !== undefined),
     );
+    state.outside = await setUpOutside(topology, url);
+    writeState(state);
+    log(
+      `lab ${name}: external network public (${state.outside.network_id}) and namespace ${state.outside.netns} (${state.outside.address})`,
+    );
     return { state, stop };
   } catch (err) {
     await stop();
@@ -212,10 +224,11 @@ interface LabAgentRow {
   alive: boolean;
 }
 
-/** The agents a lab host runs: its L2 agent and a DHCP agent. */
+/** The agents a lab host runs: its L2 agent, a DHCP agent and an L3 agent. */
 export const labAgentTypes = (h: LabHost): string[] => [
   h.l2 === 'openvswitch' ? AGENT_TYPE_OVS : AGENT_TYPE_LINUXBRIDGE,
   AGENT_TYPE_DHCP,
+  AGENT_TYPE_L3,
 ];
 
 export interface LabOptions {
@@ -297,8 +310,10 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
         log: agentLog,
       });
     } else {
+      // physnet1 (the public network's) is the host's eth1, as in the agent processes' config.
+      const interfaceMappings = { physnet1: h.provider };
       const configurations = {
-        interface_mappings: {},
+        interface_mappings: interfaceMappings,
         bridge_mappings: {},
         tunnel_types: ['vxlan'],
         tunneling_ip: h.localIp,
@@ -309,7 +324,7 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
         localIp: h.localIp,
         enableVxlan: true,
         l2Population: true,
-        interfaceMappings: {},
+        interfaceMappings,
         bridgeMappings: {},
         enableSecurityGroup: true,
         configurations,
@@ -331,9 +346,9 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
     return entry;
   };
   const dhcpAgents = new Map<string, DhcpAgent>();
-  const startDhcpAgent = async (h: LabHost): Promise<void> => {
-    const transport = await openTransport(bus);
-    transports.push(transport);
+  const l3Agents: L3Agent[] = [];
+  /** The host's DHCP and L3 agents, configured as the agent processes' files say (processes.ts). */
+  const startHostAgents = async (h: LabHost): Promise<void> => {
     const hostCfg = loadConfig(
       [],
       [
@@ -350,12 +365,19 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
           : []),
       ],
     );
+    const transport = await openTransport(bus);
+    transports.push(transport);
     const agent = new DhcpAgent(transport, { ...dhcpAgentOptions(hostCfg), log: (m) => log(`DHCP agent ${h.name}: ${m}`) });
     await agent.start();
     dhcpAgents.set(h.name, agent);
+    const l3Transport = await openTransport(bus);
+    transports.push(l3Transport);
+    const l3 = new L3Agent(l3Transport, { ...l3AgentOptions(hostCfg), log: (m) => log(`L3 agent ${h.name}: ${m}`) });
+    await l3.start();
+    l3Agents.push(l3);
   };
   const stop = async () => {
-    await Promise.allSettled([...dhcpAgents.values()].map((a) => a.stop()));
+    await Promise.allSettled([...dhcpAgents.values(), ...l3Agents].map((a) => a.stop()));
     await Promise.allSettled([...agents.values()].map((a) => a.agent.stop()));
     await Promise.allSettled(transports.map((t) => t.close()));
     await server?.close().catch(() => undefined);
@@ -384,8 +406,8 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
     log(`lab ${name}: server up on ${url} (in this process)`);
     for (const h of topology.hosts) {
       await startAgent(h);
-      await startDhcpAgent(h);
-      log(`lab ${name}: host ${h.name}'s Linux bridge agent and DHCP agent started`);
+      await startHostAgents(h);
+      log(`lab ${name}: host ${h.name}'s ${h.l2 ?? 'linuxbridge'} agent, DHCP agent and L3 agent started`);
     }
     const state: LabState = {
       name,
@@ -394,6 +416,7 @@ export async function labUp({ name, hosts, port, l2, log = () => undefined }: La
       pid: process.pid,
       hosts: topology.hosts,
       transport: `in-process bus ${bus} (server and agents in this process)`,
+      outside: await setUpOutside(topology, url),
     };
     writeState(state);
     const restartAgent = async (host: string): Promise<LabAgent> => {

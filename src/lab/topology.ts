@@ -1,7 +1,9 @@
 // A throwaway lab of simulated hosts on one machine: an underlay namespace holding a bridge, and
 // per host a namespace linked to it by a veth with the host's tunnel address (192.0.2.x/24, TEST-NET-1,
 // only ever inside the lab's namespaces). A second bridge there, `provider`, links every host's
-// `eth1` (no address): the physical network a flat or VLAN provider network maps to. Every name starts with the lab's prefix, so `destroy()`
+// `eth1` (no address): the physical network a flat or VLAN provider network maps to. The `outside`
+// namespace, plugged into that bridge too, stands for the internet: it holds the public network's
+// gateway address (outside.ts). Every name starts with the lab's prefix, so `destroy()`
 // removes the whole lab — hosts, VMs, links — by deleting the namespaces that carry it. An Open
 // vSwitch host also runs its own ovsdb-server/ovs-vswitchd (ovs.ts, files under the lab's directory),
 // with its VTEP address on br-phy and eth1 in br-eth1; destroy() stops them first.
@@ -47,6 +49,7 @@ const UNDERLAY_BRIDGE = 'underlay';
 const HOST_UPLINK = 'eth0';
 const PROVIDER_BRIDGE = 'provider';
 const HOST_PROVIDER = 'eth1';
+const OUTSIDE_PORT = 'outside';
 
 export class LabTopology {
   readonly underlay: string;
@@ -60,6 +63,11 @@ export class LabTopology {
   ) {
     if (!/^[A-Za-z0-9_.-]{1,40}$/.test(prefix)) throw new Error(`bad lab prefix: ${prefix}`);
     this.underlay = `${prefix}-underlay`;
+  }
+
+  /** The namespace of the lab's outside world (the internet beyond the public network). */
+  get outsideNetns(): string {
+    return `${this.prefix}-outside`;
   }
 
   /** The namespace name of a VM of this lab. */
@@ -128,6 +136,22 @@ export class LabTopology {
       await setupOvsHost(d, host.netns, HOST_UPLINK, `${host.localIp}/24`, HOST_PROVIDER);
     }
     return host;
+  }
+
+  /** The outside world: namespace `<prefix>-outside` on the provider bridge (physnet1, where the
+   * lab's public network is), its `eth0` holding `address` (a CIDR). TX checksum offload is off on
+   * both ends: an Open vSwitch host reads the provider bridge's frames with AF_PACKET (see addHost). */
+  async addOutside(address: string): Promise<string> {
+    const netns = this.outsideNetns;
+    await addNetns(netns);
+    await new Ip({ netns: this.underlay }).batch(
+      [addVeth(OUTSIDE_PORT, HOST_UPLINK, { peerNetns: netns }), linkSet(OUTSIDE_PORT, { master: PROVIDER_BRIDGE, up: true })],
+      { force: false },
+    );
+    await new Ip({ netns }).batch([addAddress(address, HOST_UPLINK), linkSet(HOST_UPLINK, { up: true })], { force: false });
+    await txChecksumOff(OUTSIDE_PORT, { netns: this.underlay });
+    await txChecksumOff(HOST_UPLINK, { netns });
+    return netns;
   }
 
   /** Stops the Open vSwitch daemons, then deletes every namespace of the lab (hosts, VMs,

@@ -11,14 +11,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROVIDER_BRIDGE } from '../../src/lab/ovs.js';
 import { type L2Kind, type LabHost, LabTopology } from '../../src/lab/topology.js';
-import { addNetns, addVeth, execRunner, Ip, linkSet } from '../../src/system/index.js';
+import { execRunner } from '../../src/system/index.js';
 import { freePort, type RunResult, run, ServerProcess } from '../fixtures/process.js';
 import { runTag, until } from './root.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin/neutrino.js');
-/** The underlay namespace's bridge that every host's eth1 is on (src/lab/topology.ts). */
-const PROVIDER_BRIDGE_UNDERLAY = 'provider';
 const RABBIT = join(ROOT, 'scripts/rabbitmq.sh');
 
 export const rabbitSkip: string | false =
@@ -168,14 +166,7 @@ export class DataplaneLab {
    * network (where a flat external network on physnet1 lies), holding `cidr` (e.g. the external
    * subnet's gateway address) on its eth0. Removed with the lab. */
   async addOutside(cidr: string): Promise<string> {
-    const ns = `${this.topology.prefix}-outside`;
-    await addNetns(ns);
-    await new Ip({ netns: this.topology.underlay }).batch(
-      [addVeth('outside', 'eth0', { peerNetns: ns }), linkSet('outside', { master: PROVIDER_BRIDGE_UNDERLAY, up: true })],
-      { force: false },
-    );
-    await new Ip({ netns: ns }).batch([['addr', 'add', cidr, 'dev', 'eth0'], linkSet('eth0', { up: true })], { force: false });
-    return ns;
+    return this.topology.addOutside(cidr);
   }
 
   async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {

@@ -1,8 +1,9 @@
 // One VXLAN network spanning a Linux bridge host and an Open vSwitch host, built by the CLI as a user
 // would: `neutrino lab up --l2 h1=linuxbridge,h2=openvswitch`, a VM on each host (`lab vm`), ping
 // and TCP both ways (the kernel's VXLAN on one side, OVS's userspace tunnel on the other), the
-// README's `ovs-ofctl dump-flows` on the OVS host's bridge, and `lab down` leaving no namespace and
-// no OVS daemon behind.
+// README's `ovs-ofctl dump-flows` on the OVS host's bridge, a router on the OVS host's L3 agent taking
+// both VMs to the lab's outside world and letting outside in by a floating IP, and `lab down` leaving
+// no namespace and no OVS daemon behind.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +11,9 @@ import { after, describe, it } from 'node:test';
 import { labDir, readLabState } from '../../src/lab/run.js';
 import { destroyLab } from '../../src/lab/topology.js';
 import { execRunner, listNetns } from '../../src/system/index.js';
-import { freePort, run, ServerProcess } from '../fixtures/process.js';
+import { freePort, ServerProcess } from '../fixtures/process.js';
 import { BIN } from './lab.js';
+import { LabCli } from './lab-cli.js';
 import { notRoot, runTag } from './root.js';
 
 const ovsSkip =
@@ -57,7 +59,8 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
 }, () => {
   const name = `m${runTag()}`;
   let up: ServerProcess | undefined;
-  const lab = (args: string[]) => run('node', [BIN, 'lab', args[0], '--lab', name, ...args.slice(1)], { timeoutMs: 90_000 });
+  const cli = new LabCli(name);
+  const lab = (args: string[]) => cli.run(args);
 
   after(async () => {
     await up?.stop();
@@ -71,6 +74,8 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
       ['node', BIN, 'lab', 'up', '--name', name, '--hosts', '2', '--port', String(port), '--l2', 'h1=linuxbridge,h2=openvswitch'],
       { url: `http://127.0.0.1:${port}`, ready: (s) => s.log.includes('is up'), deadlineMs: 120_000 },
     );
+    cli.url = `http://127.0.0.1:${port}`;
+    cli.up = up;
     assert.match(up.log, /host h1: .*linuxbridge/);
     assert.match(up.log, /host h2: .*openvswitch, OVSDB unix:/);
     const agents = (await (await fetch(`http://127.0.0.1:${port}/v2.0/agents`)).json()) as {
@@ -78,8 +83,10 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
     };
     assert.deepEqual(agents.agents.map((a) => `${a.host}:${a.agent_type}`).sort(), [
       'h1:DHCP agent',
+      'h1:L3 agent',
       'h1:Linux bridge agent',
       'h2:DHCP agent',
+      'h2:L3 agent',
       'h2:Open vSwitch agent',
     ]);
 
@@ -88,14 +95,8 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
     const v2 = await lab(['vm', 'v2', '--host', 'h2', '--network', 'mix', '--ip', '10.41.0.12']);
     assert.equal(v2.code, 0, v2.stderr + up.log);
     assert.equal(JSON.parse(v2.stdout).status, 'ACTIVE');
-    for (const [vm, address] of [
-      ['v1', '10.41.0.12'],
-      ['v2', '10.41.0.11'],
-    ]) {
-      let ping = await lab(['exec', vm, '--', 'ping', '-c1', '-W2', address]);
-      for (let i = 0; ping.code !== 0 && i < 20; i++) ping = await lab(['exec', vm, '--', 'ping', '-c1', '-W1', address]);
-      assert.equal(ping.code, 0, `${vm} → ${address}: ${ping.stdout}${ping.stderr}${up.log}`);
-    }
+    await cli.ping('v1', '10.41.0.12');
+    await cli.ping('v2', '10.41.0.11');
     const ns = (vm: string) => `nl-${name}-vm-${vm}`;
     assert.equal(await tcp(ns('v1'), ns('v2'), '10.41.0.12'), 2e6, 'TCP Linux bridge host → OVS host');
     assert.equal(await tcp(ns('v2'), ns('v1'), '10.41.0.11'), 2e6, 'TCP OVS host → Linux bridge host');
@@ -112,6 +113,24 @@ describe('a VXLAN network across a Linux bridge host and an Open vSwitch host (n
     ]);
     assert.equal(dump.code, 0, dump.stderr);
     assert.match(dump.stdout, /dl_vlan=\d+ actions=pop_vlan,set_field:0x[0-9a-f]+->tun_id,output:\d+/);
+
+    // A router on the OVS host's L3 agent (its qr-/qg- ports in br-int) to the lab's public network:
+    // both VMs reach outside, and outside the OVS host's VM by a floating IP.
+    const router = await cli.routerToPublic('r1', '10.41.0.0/24');
+    const l3 = (await cli.api('GET', 'agents?agent_type=L3%20agent')).agents as Array<{ id: string; host: string }>;
+    const ovsL3 = l3.find((a) => a.host === 'h2')!;
+    for (const a of (await cli.api('GET', `routers/${router.id}/l3-agents`)).agents as Array<{ id: string }>) {
+      if (a.id !== ovsL3.id) await cli.api('DELETE', `agents/${a.id}/l3-routers/${router.id}`);
+    }
+    if (
+      !((await cli.api('GET', `agents/${ovsL3.id}/l3-routers`)).routers as Array<{ id: string }>).some((r) => r.id === router.id)
+    )
+      await cli.api('POST', `agents/${ovsL3.id}/l3-routers`, { router_id: router.id });
+    await cli.ping('v1', '203.0.113.1');
+    await cli.ping('v2', '203.0.113.1');
+    const fip = await cli.floatingIp('v2');
+    await cli.ping('outside', fip.floating_ip_address);
+    assert.ok((await listNetns()).includes(`nl-${name}-h2-qrouter-${router.id}`), "the router's namespace on the OVS host");
 
     const pidfiles = ['ovsdb.pid', 'vswitchd.pid'].map((f) => join(labDir(name), 'ovs-h2', f));
     const pids = pidfiles.map((f) => Number(readFileSync(f, 'utf8')));

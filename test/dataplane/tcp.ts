@@ -141,7 +141,8 @@ export class VmTcp {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    // Stopped already (a signal leaves exitCode null): no 'exit' event would come again.
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const done = new Promise((ok) => this.child.once('exit', ok));
     this.child.kill('SIGTERM');
     await done;
