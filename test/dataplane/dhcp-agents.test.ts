@@ -327,6 +327,35 @@ describe('DHCP agents: dnsmasq serving VMs on simulated hosts', { skip: notRoot 
     assert.throws(() => readFileSync(pidFile(h, net.id)), 'its files removed');
   });
 
+  it('a network removed from the agent of the Open vSwitch host: its DHCP port’s tap and OVS port leave the host', async () => {
+    const { network: net, host: first } = await network('dhcp-l', '10.72.0.0/24');
+    const ovs = lab.hosts.find((h) => h.l2 === 'openvswitch') as LabHost;
+    const agentOf = async (name: string) =>
+      ((await lab.api('GET', `agents?host=${name}&agent_type=DHCP%20agent`)).body.agents as Json[])[0].id as string;
+    if (first !== ovs.name) {
+      const moved = await lab.api('DELETE', `agents/${await agentOf(first)}/dhcp-networks/${net.id}`);
+      assert.equal(moved.status, 204);
+      assert.equal(
+        (await lab.api('POST', `agents/${await agentOf(ovs.name)}/dhcp-networks`, { network_id: net.id })).status,
+        201,
+      );
+      await until('dnsmasq on the Open vSwitch host', async () => dnsmasqPid(ovs.name, net.id) !== undefined, 30_000);
+    }
+    const port = await until('the DHCP port bound to the Open vSwitch host', async () => {
+      const p = await dhcpPort(net.id);
+      return p['binding:host_id'] === ovs.name && p.device_id !== 'reserved_dhcp_port' ? p : undefined;
+    });
+    const tap = `tap${(port.id as string).slice(0, 11)}`;
+    const brInt = async () => (await execRunner('ovs-vsctl', [`--db=${ovs.ovsdb}`, 'list-ports', 'br-int'])).stdout;
+    await until(`${tap} on br-int`, async () => (await brInt()).includes(tap), 10_000);
+    assert.equal((await lab.api('DELETE', `agents/${await agentOf(ovs.name)}/dhcp-networks/${net.id}`)).status, 204);
+    const ns = `${ovs.netns}-qdhcp-${net.id}`;
+    await until('the namespace gone', async () => !(await listNetns()).includes(ns));
+    // The agent unplugs before it deletes the namespace: once that is gone, so must the rest be.
+    assert.equal(await new Ip({ netns: ovs.netns }).link(tap), undefined, `${tap} gone from the host`);
+    assert.doesNotMatch(await brInt(), new RegExp(tap), `${tap} gone from br-int\n${lab.agentLogs()}`);
+  });
+
   it('a DHCP agent’s host going away: its networks are served by the other agent, same address', async () => {
     const { network: net, host: gone } = await network('dhcp-k', '10.71.0.0/24');
     const other = otherThan(gone);

@@ -2,7 +2,8 @@
 // as a call, then heartbeat with casts; a first report that fails is tried again with backoff), and a
 // reconcile loop (runs at once when poked, else every interval, so a missed notification heals within
 // one; with `minGapMs`, pokes arriving while a run is recent wait and are served together by one run)
-// — the DHCP agent's; the L2 agent keeps its own, which also knows firewall-only refreshes.
+// — the DHCP and L3 agents', started once the server has the agent's registration; the L2 agent
+// keeps its own, which also knows firewall-only refreshes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentState } from '../../rpc/contract.js';
 import type { ServerRpcClient } from '../../rpc/index.js';
@@ -105,6 +106,15 @@ export class ReconcileLoop {
 
   start(): void {
     this.loop ??= this.main();
+  }
+
+  /** Starts once `ready` settles (unless stopped by then). Agents pass their StateReporter's
+   * registration: until the server has it, it answers an agent's "what is mine" calls with nothing,
+   * and a full pass would take that for "nothing here" and remove what a restart should adopt. */
+  startAfter(ready: Promise<unknown>): void {
+    void ready.then(() => {
+      if (!this.stopped) this.start();
+    });
   }
 
   /** Something changed: run now (or, within minGapMs of the last run, as soon as that has passed). */

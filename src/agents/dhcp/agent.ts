@@ -152,7 +152,11 @@ export class DhcpAgent {
       agent_updated: full,
     });
     this.reporter.start();
-    this.loop.start();
+    // Not before the server has this agent's registration: until then get_active_networks_info
+    // answers [] for an agent it does not know, and auto-schedules nothing to one it thinks dead;
+    // the first full pass would take that for "nothing here", remove the dnsmasqs a restart should
+    // adopt and release their DHCP ports, and serve nothing until the next resync.
+    this.loop.startAfter(this.reporter.registration);
     if (this.o.checkChildIntervalSec > 0) {
       this.supervisor = setInterval(() => this.supervise(), this.o.checkChildIntervalSec * 1000);
       this.supervisor.unref();

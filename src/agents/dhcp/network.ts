@@ -179,6 +179,14 @@ export class NetworkDhcp {
     const ip = new Ip({ netns: this.namespace, run: this.run });
     const stale = (await ip.links()).filter((l) => l.ifname.startsWith(DEVICE_PREFIX) && l.ifname !== ifname);
     if (stale.length) await ip.batch(stale.map((l) => delLink(l.ifname)));
+    await this.unplug(stale.map((l) => l.ifname));
+  }
+
+  /** Deleting the namespace's end of a veth removes the host's tap too; the interface driver
+   * removes the rest (an OVS port), found by the port id's first 11 characters the names share. */
+  private async unplug(devices: string[]): Promise<void> {
+    const hostNetns = this.o.hostNamespace || undefined;
+    for (const d of devices) await this.o.driver.unplug({ portId: d.slice(DEVICE_PREFIX.length), hostNetns });
   }
 
   /** The port's addresses on its device, and the default route of the first IPv4 subnet's gateway. */
@@ -278,14 +286,20 @@ export class NetworkDhcp {
    * `release`, the server deletes this host's DHCP port too. */
   async disable(release: boolean): Promise<void> {
     await this.daemon().stop();
-    if (await netnsExists(this.namespace, this.run)) {
+    const devices = new Set(this.port ? [interfaceName(this.port.id)] : []);
+    const exists = await netnsExists(this.namespace, this.run);
+    if (exists) {
       const ip = new Ip({ netns: this.namespace, run: this.run });
-      // Deleting the namespace's end of the veth removes the host's tap too.
-      const devices = (await ip.links()).filter((l) => l.ifname.startsWith(DEVICE_PREFIX));
-      if (devices.length) await ip.batch(devices.map((l) => delLink(l.ifname)));
+      const found = (await ip.links()).filter((l) => l.ifname.startsWith(DEVICE_PREFIX)).map((l) => l.ifname);
+      if (found.length) await ip.batch(found.map((d) => delLink(d)));
+      for (const d of found) devices.add(d);
+    }
+    // Before the namespace goes, so that a failure leaves it for the next pass to try again.
+    await this.unplug([...devices]);
+    if (exists) {
       for (const pid of await netnsPids(this.namespace, this.run)) await killProcess(pid);
       await delNetns(this.namespace, this.run);
-    } else if (this.port) await this.o.driver.unplug({ portId: this.port.id, hostNetns: this.o.hostNamespace || undefined });
+    }
     removeTree(this.dir);
     this.written.clear();
     this.reported.clear();

@@ -75,7 +75,6 @@ export class L3Agent {
   private fullPending = true;
   private lastFull = 0;
   private firstFull = true;
-  private stopped = false;
   readonly stats: L3AgentStats = { passes: 0, fullPasses: 0, applies: 0, natWrites: 0, removals: 0 };
 
   constructor(
@@ -146,9 +145,7 @@ export class L3Agent {
     this.reporter.start();
     // Not before the server knows this agent: until then get_router_ids answers [] for this host,
     // and a full sync would take that for "no routers here" and remove what a restart should adopt.
-    void this.reporter.registration.then(() => {
-      if (!this.stopped) this.loop.start();
-    });
+    this.loop.startAfter(this.reporter.registration);
   }
 
   /** Completed passes. */
@@ -283,7 +280,6 @@ export class L3Agent {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     await this.listener?.stop();
     await Promise.allSettled([this.reporter.stop(), this.loop.stop()]);
     await Promise.allSettled([...this.routers.values()].map((r) => r.kernel.settle()));
