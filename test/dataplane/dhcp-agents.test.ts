@@ -128,7 +128,10 @@ describe('DHCP agents: dnsmasq serving VMs on simulated hosts', { skip: notRoot 
   }
 
   it('VMs on two hosts get their exact address, default route, DNS server and MTU by DHCP; dnsmasq answers their names', async () => {
-    const { network: net, subnet } = await network('dhcp-a', '10.61.0.0/24');
+    // The pool ends at .199, so no random address (a1's, the DHCP port's) can take the .200 asked for a2.
+    const { network: net, subnet } = await network('dhcp-a', '10.61.0.0/24', {
+      allocation_pools: [{ start: '10.61.0.2', end: '10.61.0.199' }],
+    });
     const a = await vm('a1', h1, net.id);
     const b = await vm('a2', h2, net.id, { fixed_ips: [{ ip_address: '10.61.0.200' }] });
     const la = await lease(a.client);
