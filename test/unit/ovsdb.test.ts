@@ -265,9 +265,10 @@ describe('RpcConnection', () => {
     let closedWhy = '';
     const conn = await RpcConnection.open(p.target, { probeMs: 100, onClose: (why) => (closedWhy = why) });
     try {
-      await new Promise((r) => setTimeout(r, 450));
+      // An echo after ~100 ms of silence, the close ~100 ms later; polled, since a busy machine delays timers.
+      for (let waited = 0; !conn.isClosed && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       assert.ok(seen.includes('echo'), `no echo sent: ${seen}`);
-      assert.ok(conn.isClosed);
+      assert.ok(conn.isClosed, 'the connection closed');
       assert.match(closedWhy, /no answer to echo/);
       await assert.rejects(conn.request('list_dbs', []), /no answer to echo/);
     } finally {
