@@ -13,6 +13,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ServerProcess } from '../test/fixtures/process.js';
+import { flag } from './args.js';
 import {
   apiPhases,
   BIN,
@@ -27,11 +28,6 @@ import {
   sampleRss,
 } from './phases.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
-};
 const NPORTS = Number(flag('--ports', '1000'));
 const TABLE_PORTS = Number(flag('--table-ports', '10000'));
 const LOG = flag('--log', '');

@@ -13,12 +13,8 @@ import { NoopBackend } from '../src/agents/noop/backend.js';
 import { buildNeutrino } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 import { openTransport, type Transport } from '../src/rpc/index.js';
+import { flag } from './args.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
-};
 const N = Number(flag('--ports', '1000'));
 const RABBIT = flag('--rabbit', '');
 const PG = flag('--pg', '');

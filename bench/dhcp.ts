@@ -20,20 +20,14 @@ import { startDhcpClient, waitForLease } from '../src/lab/dhcp-client.js';
 import { labDir, labUp } from '../src/lab/run.js';
 import { execRunner } from '../src/system/index.js';
 import { freePort } from '../test/fixtures/process.js';
+import { flag, pct } from './args.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
-};
 // biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely
 type Json = Record<string, any>;
 
 const SAMPLES = Number(flag('--samples', '20'));
 const PORTS = Number(flag('--ports', '500'));
 
-const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const stats = (xs: number[]) => ({ p50_ms: Math.round(pct(xs, 50)), p99_ms: Math.round(pct(xs, 99)), n: xs.length });
 const load = () =>
   loadavg()

@@ -15,13 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { AmqpTransport } from '../src/rpc/amqp/index.js';
 import { LocalBus } from '../src/rpc/local/index.js';
 import { silentLogger, type Transport } from '../src/rpc/transport.js';
+import { flag } from './args.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
-};
 const CALLS = Number(flag('--calls', '2000'));
 const FANOUTS = Number(flag('--fanouts', '50'));
 const LISTENERS = 100;

@@ -26,13 +26,9 @@ import { buildNeutrino } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 import type { HostState, SecurityGroupRule } from '../src/rpc/contract.js';
 import { addAddress, addBridge, addNetns, addVeth, delNetns, diffRuleset, Ip, linkSet } from '../src/system/index.js';
+import { flag, pct } from './args.js';
 import { iperf } from './netpath.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
-};
 const PORTS = Number(flag('--ports', '1000'));
 const SAMPLES = Number(flag('--samples', '40'));
 const EXTRA_RULES = Number(flag('--rules-per-port', '2'));
@@ -43,8 +39,6 @@ const TAG = randomBytes(2).toString('hex');
 
 // biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely
 type Json = Record<string, any>;
-const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const round = (x: number) => Math.round(x * 10) / 10;
 const log = (s: string) => process.stdout.write(`${s}\n`);
 

@@ -28,13 +28,9 @@ import { plugVif } from '../src/cli/vif.js';
 import { labUp } from '../src/lab/run.js';
 import type { L2Kind, LabHost } from '../src/lab/topology.js';
 import { addTap, execRunner, Ip } from '../src/system/index.js';
+import { argv, flag, pct } from './args.js';
 import { HandMade, HandMadeOvs, iperf, pingFlood, txOff } from './netpath.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
-};
 // biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely
 type Json = Record<string, any>;
 
@@ -44,8 +40,6 @@ const IPERF_SECONDS = Number(flag('--iperf-seconds', '5'));
 const TX_OFF = argv.includes('--tx-off');
 const KINDS = flag('--l2', 'linuxbridge,openvswitch').split(',') as L2Kind[];
 
-const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 async function freePort(): Promise<number> {
