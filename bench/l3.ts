@@ -21,13 +21,9 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { DataplaneLab } from '../test/dataplane/lab.js';
 import { VmTcp } from '../test/dataplane/tcp.js';
+import { flag, pct } from './args.js';
 import { HandMade, iperfRounds } from './netpath.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
-};
 // biome-ignore lint/suspicious/noExplicitAny: API bodies, read loosely
 type Json = Record<string, any>;
 
@@ -37,8 +33,6 @@ const IPERF_SECONDS = Number(flag('--iperf-seconds', '5'));
 const IPERF_ROUNDS = Number(flag('--iperf-rounds', '3'));
 const PORT = 8080;
 
-const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const stats = (xs: number[]) => ({ p50_ms: Math.round(pct(xs, 50)), p99_ms: Math.round(pct(xs, 99)), n: xs.length });
 const load = () =>
   loadavg()
@@ -80,19 +74,7 @@ async function main(): Promise<void> {
     const outsideNs = await lab.addOutside('203.0.113.1/24');
     const outside = await VmTcp.start(outsideNs, []);
     helpers.push(outside);
-    const ext = await lab.create('network', {
-      name: 'public',
-      'router:external': true,
-      'provider:network_type': 'flat',
-      'provider:physical_network': 'physnet1',
-    });
-    await lab.create('subnet', {
-      network_id: ext.id,
-      cidr: '203.0.113.0/24',
-      ip_version: 4,
-      gateway_ip: '203.0.113.1',
-      enable_dhcp: false,
-    });
+    const ext = await lab.externalNetwork('203.0.113.1');
     const { network, subnet } = await lab.network('bench', '10.90.0.0/22');
     const router = await lab.create('router', { name: 'r', external_gateway_info: { network_id: ext.id } });
     await api('PUT', `routers/${router.id}/add_router_interface`, { subnet_id: subnet.id });

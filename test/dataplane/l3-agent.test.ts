@@ -45,25 +45,6 @@ async function scheduledHost(lab: DataplaneLab, routerId: string, deadlineMs?: n
   return lab.hosts.find((x) => x.name === agents[0].host) as LabHost;
 }
 
-/** The external network: flat on the lab's provider network, outside's address its gateway. */
-async function externalNetwork(lab: DataplaneLab): Promise<Json> {
-  const ext = await lab.create('network', {
-    name: 'public',
-    'router:external': true,
-    'provider:network_type': 'flat',
-    'provider:physical_network': 'physnet1',
-  });
-  await lab.create('subnet', {
-    network_id: ext.id,
-    cidr: '203.0.113.0/24',
-    ip_version: 4,
-    gateway_ip: OUTSIDE_IP,
-    enable_dhcp: false,
-    allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.250' }],
-  });
-  return ext;
-}
-
 describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: notRoot || rabbitSkip }, () => {
   let lab: DataplaneLab;
   let outsideNs = '';
@@ -125,7 +106,7 @@ describe('L3 agent: routers, SNAT and floating IPs on simulated hosts', { skip: 
     outside = await VmTcp.start(outsideNs, [PORT]);
     helpers.push(outside);
 
-    ext = await externalNetwork(lab);
+    ext = await lab.externalNetwork(OUTSIDE_IP);
     sg = await lab.create('security_group', { name: 'open' });
     for (const protocol of ['icmp', 'tcp']) {
       await lab.create('security_group_rule', { security_group_id: sg.id, direction: 'ingress', protocol, ethertype: 'IPv4' });
@@ -409,7 +390,7 @@ describe('L3 agent failover: a router moved off a dead agent serves again', { sk
     const outsideNs = await lab.addOutside(`${OUTSIDE_IP}/24`);
     const outside = await VmTcp.start(outsideNs, [PORT]);
     helpers.push(outside);
-    const ext = await externalNetwork(lab);
+    const ext = await lab.externalNetwork(OUTSIDE_IP);
     const net = await lab.network('fo-a', '10.83.0.0/24');
     const r = await lab.create('router', { name: 'fo', external_gateway_info: { network_id: ext.id } });
     const added = await lab.api('PUT', `routers/${r.id}/add_router_interface`, { subnet_id: net.subnet.id });

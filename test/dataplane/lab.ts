@@ -169,6 +169,26 @@ export class DataplaneLab {
     return this.topology.addOutside(cidr);
   }
 
+  /** The external network `public`: flat on the lab's provider network (physnet1), its subnet
+   * 203.0.113.0/24 without DHCP, gateway `gateway` (outside's address, see addOutside). */
+  async externalNetwork(gateway = '203.0.113.1'): Promise<Json> {
+    const ext = await this.create('network', {
+      name: 'public',
+      'router:external': true,
+      'provider:network_type': 'flat',
+      'provider:physical_network': 'physnet1',
+    });
+    await this.create('subnet', {
+      network_id: ext.id,
+      cidr: '203.0.113.0/24',
+      ip_version: 4,
+      gateway_ip: gateway,
+      enable_dhcp: false,
+      allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.250' }],
+    });
+    return ext;
+  }
+
   async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
     const r = await fetch(`${this.url}/v2.0/${path}`, {
       method,
