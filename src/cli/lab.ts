@@ -109,7 +109,7 @@ export function registerLabCommands(program: Command): void {
   lab
     .command('up')
     .description(
-      'build the lab and run its server, and per host an L2 agent and a DHCP agent (separate processes on a private RabbitMQ when installed), until interrupted',
+      'build the lab and run its server, and per host an L2, a DHCP and an L3 agent, the external network “public” and an outside namespace (separate processes on a private RabbitMQ when installed), until interrupted',
     )
     .option('--lab <name>', 'lab name', 'lab')
     .addOption(new Option('--name <name>', 'lab name (old spelling of --lab)').hideHelp())
